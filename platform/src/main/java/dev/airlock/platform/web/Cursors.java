@@ -1,0 +1,34 @@
+package dev.airlock.platform.web;
+
+import dev.airlock.platform.problem.ApiProblem;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+/** Opaque page cursors: the position after which the next page starts. */
+public final class Cursors {
+
+  private Cursors() {}
+
+  public static String encode(long position) {
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(("p" + position).getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** The position in {@code cursor}, or {@code whenAbsent} for the first page. */
+  public static long decode(String cursor, long whenAbsent) {
+    if (cursor == null || cursor.isEmpty()) {
+      return whenAbsent;
+    }
+    try {
+      String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.US_ASCII);
+      if (text.startsWith("p")) {
+        return Long.parseLong(text.substring(1));
+      }
+    } catch (IllegalArgumentException e) {
+      // reported below
+    }
+    throw ApiProblem.validation(
+        "cursor", "not a cursor this API issued (expected: the nextCursor of a previous page)");
+  }
+}
