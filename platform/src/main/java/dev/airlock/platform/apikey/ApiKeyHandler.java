@@ -156,7 +156,7 @@ public class ApiKeyHandler implements ApiKeysApi {
             .bind("expires", Rows.column(expires))
             .then()
             .then(
-                Flux.fromIterable(create.getRoles())
+                Flux.fromIterable(new TreeSet<>(create.getRoles()))
                     .concatMap(
                         role ->
                             db.sql(

@@ -65,6 +65,8 @@ public class DatabaseConfiguration {
                 .database(url.database())
                 .connectTimeout(Duration.ofSeconds(5))
                 .connectionTimeZone(ZoneOffset.UTC.getId())
+                // A request waits at most this long for a row lock, then fails visibly (503).
+                .sessionVariables("innodb_lock_wait_timeout=5")
                 .build());
     return new ConnectionPool(
         ConnectionPoolConfiguration.builder(factory)

@@ -99,7 +99,9 @@ public class UserHandler implements UsersApi {
         create -> {
           Map<String, String> labels = create.getLabels() == null ? Map.of() : create.getLabels();
           List<String> roleNames =
-              create.getRoles() == null ? List.of() : List.copyOf(create.getRoles());
+              create.getRoles() == null
+                  ? List.of()
+                  : List.copyOf(new java.util.TreeSet<>(create.getRoles()));
           UUID id = UUID.randomUUID();
           return access
               .require(exchange, labels, null, create.getUsername())

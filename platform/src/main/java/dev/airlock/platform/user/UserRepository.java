@@ -116,7 +116,7 @@ public class UserRepository {
     Mono<Void> clear =
         db.sql("DELETE FROM user_roles WHERE user_id = :id").bind("id", id.toString()).then();
     return clear.then(
-        Flux.fromIterable(roles)
+        Flux.fromIterable(new java.util.TreeSet<>(roles))
             .concatMap(
                 role ->
                     db.sql("INSERT INTO user_roles (user_id, role_name) VALUES (:id, :role)")

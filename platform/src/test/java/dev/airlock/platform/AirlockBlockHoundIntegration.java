@@ -1,0 +1,24 @@
+package dev.airlock.platform;
+
+import reactor.blockhound.BlockHound;
+import reactor.blockhound.integration.BlockHoundIntegration;
+
+/**
+ * What BlockHound tolerates on event loops in the platform's tests, each with its reason. Anything
+ * else that blocks a non-blocking thread fails the test that triggered it.
+ */
+public class AirlockBlockHoundIntegration implements BlockHoundIntegration {
+
+  @Override
+  public void applyTo(BlockHound.Builder builder) {
+    // UUID.randomUUID reads /dev/urandom through the default SecureRandom; that read never waits.
+    builder.allowBlockingCallsInside("java.util.UUID", "randomUUID");
+    // The console appender writes log lines synchronously; a production deployment ships logs
+    // through its own appender. Logging is not a request-path dependency.
+    builder.allowBlockingCallsInside("ch.qos.logback.core.OutputStreamAppender", "writeBytes");
+    builder.allowBlockingCallsInside("ch.qos.logback.core.OutputStreamAppender", "subAppend");
+    // Swagger UI (documentation, not the API): the webjar's version is read from its jar once,
+    // then cached.
+    builder.allowBlockingCallsInside("org.webjars.WebJarVersionLocator", "version");
+  }
+}
