@@ -102,7 +102,7 @@ public class AuthHandler implements AuthApi {
                           .flatMap(
                               matches ->
                                   found.isEmpty()
-                                      ? failure(username, null, "unknown user", source)
+                                      ? failure(username, "unknown user", source)
                                       : attempt(found.get(), matches, source)));
         });
   }
@@ -480,8 +480,7 @@ public class AuthHandler implements AuthApi {
     return left.compareTo(ttl) < 0 ? left : ttl;
   }
 
-  private Mono<ResponseEntity<TokenPair>> failure(
-      String username, UserRow user, String reason, String source) {
+  private Mono<ResponseEntity<TokenPair>> failure(String username, String reason, String source) {
     return audit
         .append(
             new AuditRecord(

@@ -1,0 +1,320 @@
+#!/usr/bin/env bash
+# Installs and starts the real components that Airlock's tests need, reusing what is
+# already there. One function per dependency (test_deps_<name>); each one exports what the
+# tests read and registers how to undo what it started.
+#
+# Sourced (what ./airlock test does):
+#   source deploy/test-deps.sh
+#   trap test_deps_down EXIT
+#   test_deps_up            # exports AIRLOCK_TEST_DATABASE_URL, ...
+# Executed (to run ./mvnw by hand):
+#   eval "$(deploy/test-deps.sh up)"   # logs on stderr, export lines on stdout
+#   deploy/test-deps.sh down           # stops what 'up' started
+#
+# Environment:
+#   AIRLOCK_TEST_DATABASE_URL      already set: used as is, nothing is started
+#   AIRLOCK_TEST_FORCE_PRIVATE_DB  1: start a private MariaDB even if one answers on 3306
+#
+# Debian/Ubuntu; installing packages needs root (or sudo).
+
+# Not setting shell options here: when sourced, the caller's options apply.
+
+TEST_DEPS_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Where 'up' (executed) leaves what 'down' needs to stop its processes later.
+TEST_DEPS_STATE_FILE="$TEST_DEPS_REPO/.airlock/test-deps.state"
+
+_test_deps_stops=()     # functions to call, in reverse order, on test_deps_down
+_test_deps_apt_updated=0
+_test_deps_tmp=""       # private working directory, created on first use
+
+test_deps_log() { printf '[test-deps] %s\n' "$*" >&2; }
+test_deps_fail() { printf '[test-deps] ERROR: %s\n' "$*" >&2; return 1; }
+
+# Registers a function that undoes something this run started.
+_test_deps_on_down() { _test_deps_stops+=("$1"); }
+
+# Sets _test_deps_tmp (not in a subshell, so that test_deps_down can remove it).
+_test_deps_workdir() {
+  [[ -n $_test_deps_tmp ]] ||
+    _test_deps_tmp="$(mktemp -d "${TMPDIR:-/tmp}/airlock-test-deps.XXXXXX")"
+}
+
+# Finds an executable on PATH or in the sbin directories a non-login shell may lack.
+_test_deps_which() {
+  local name=$1 dir
+  if command -v "$name" >/dev/null 2>&1; then
+    command -v "$name"
+    return 0
+  fi
+  for dir in /usr/sbin /sbin /usr/local/sbin /usr/local/bin; do
+    if [[ -x $dir/$name ]]; then
+      printf '%s\n' "$dir/$name"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# True when something accepts TCP connections on host:port.
+_test_deps_port_open() {
+  # shellcheck disable=SC2016 # expanded by the inner bash, from its arguments
+  timeout 2 bash -c ': >"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null
+}
+
+_test_deps_as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    test_deps_fail "needs root to run: $* (run as root, or install sudo)"
+  fi
+}
+
+# apt-get install without starting services, updating the package lists once per run.
+test_deps_apt_install() {
+  command -v apt-get >/dev/null 2>&1 ||
+    test_deps_fail "apt-get not found; install these yourself: $*" || return 1
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300)
+  if [[ $_test_deps_apt_updated -eq 0 ]]; then
+    test_deps_log "apt-get update"
+    _test_deps_as_root "${apt[@]}" update >&2 || return 1
+    _test_deps_apt_updated=1
+  fi
+  test_deps_log "apt-get install $*"
+  # A policy-rc.d that answers 101 keeps postinst scripts from starting services (the tests
+  # start their own private instances); an existing one (e.g. in a container) is left alone.
+  local policy=/usr/sbin/policy-rc.d added_policy=0 rc=0
+  if [[ ! -e $policy ]]; then
+    _test_deps_as_root sh -c "printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy" &&
+      added_policy=1
+  fi
+  _test_deps_as_root "${apt[@]}" install --no-install-recommends "$@" >&2 || rc=$?
+  if [[ $added_policy -eq 1 ]]; then
+    _test_deps_as_root rm -f "$policy"
+  fi
+  [[ $rc -eq 0 ]] || test_deps_fail "apt-get install $* failed (exit $rc)"
+}
+
+# --- MariaDB ---------------------------------------------------------------------------
+
+_test_deps_mariadb_client() {
+  _test_deps_which mariadb || _test_deps_which mysql
+}
+
+# True when root with an empty password can run a query over TCP on 127.0.0.1:port.
+_test_deps_mariadb_root_ok() {
+  local client
+  client="$(_test_deps_mariadb_client)" || return 1
+  "$client" --no-defaults --protocol=TCP -h127.0.0.1 -P"$1" -uroot --password= \
+    --connect-timeout=5 -e 'select 1' >/dev/null 2>&1
+}
+
+test_deps_mariadb() {
+  if [[ -n ${AIRLOCK_TEST_DATABASE_URL:-} ]]; then
+    test_deps_log "database: using AIRLOCK_TEST_DATABASE_URL from the environment"
+    return 0
+  fi
+  if [[ ${AIRLOCK_TEST_FORCE_PRIVATE_DB:-0} == 1 ]]; then
+    test_deps_log "database: AIRLOCK_TEST_FORCE_PRIVATE_DB=1, not looking at 127.0.0.1:3306"
+  elif _test_deps_port_open 127.0.0.1 3306; then
+    if ! _test_deps_mariadb_client >/dev/null; then
+      test_deps_log "database: something listens on 127.0.0.1:3306; installing a client to check it"
+      test_deps_apt_install mariadb-client || return 1
+    fi
+    if _test_deps_mariadb_root_ok 3306; then
+      export AIRLOCK_TEST_DATABASE_URL="mysql://root:@127.0.0.1:3306"
+      test_deps_log "database: reusing the server on 127.0.0.1:3306 (root, empty password)"
+      return 0
+    fi
+    test_deps_log "database: 127.0.0.1:3306 refuses root with an empty password; starting a private instance"
+  else
+    test_deps_log "database: nothing on 127.0.0.1:3306; starting a private instance"
+  fi
+  _test_deps_mariadb_private
+}
+
+_test_deps_mariadb_private() {
+  local mariadbd install_db client
+  if ! mariadbd="$(_test_deps_which mariadbd)" ||
+    ! install_db="$(_test_deps_which mariadb-install-db)" ||
+    ! client="$(_test_deps_mariadb_client)"; then
+    test_deps_apt_install mariadb-server mariadb-client || return 1
+    mariadbd="$(_test_deps_which mariadbd)" &&
+      install_db="$(_test_deps_which mariadb-install-db)" &&
+      client="$(_test_deps_mariadb_client)" ||
+      test_deps_fail "mariadb-server is installed but mariadbd / mariadb-install-db are not found" ||
+      return 1
+  fi
+
+  local port=3307
+  while _test_deps_port_open 127.0.0.1 "$port"; do
+    port=$((port + 1))
+    [[ $port -le 3399 ]] || test_deps_fail "no free port in 3307..3399 for a private MariaDB" || return 1
+  done
+
+  local dir
+  _test_deps_workdir && dir="$_test_deps_tmp/mariadb" && mkdir -p "$dir" ||
+    test_deps_fail "could not create a working directory under ${TMPDIR:-/tmp}" || return 1
+  local as_user=()
+  [[ $(id -u) -ne 0 ]] || as_user=(--user=root)
+
+  test_deps_log "database: initialising a private MariaDB in $dir/data"
+  if ! "$install_db" --no-defaults --datadir="$dir/data" "${as_user[@]}" \
+    --auth-root-authentication-method=normal --skip-test-db \
+    >"$dir/install-db.log" 2>&1; then
+    tail -n 20 "$dir/install-db.log" >&2
+    test_deps_fail "mariadb-install-db failed (log: $dir/install-db.log)"
+    return 1
+  fi
+
+  # --no-defaults keeps the system's my.cnf (its socket, its port) out of the way; the
+  # character set matches Debian's server defaults; durability is traded for speed.
+  "$mariadbd" --no-defaults "${as_user[@]}" --datadir="$dir/data" \
+    --port="$port" --bind-address=127.0.0.1 --socket="$dir/mysqld.sock" \
+    --pid-file="$dir/mariadbd.pid" --log-error="$dir/mariadbd.err" \
+    --skip-name-resolve --skip-log-bin \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+    --innodb-flush-log-at-trx-commit=0 --max-connections=500 \
+    </dev/null >/dev/null 2>&1 &
+  local pid=$!
+  _TEST_DEPS_MARIADB_PID=$pid
+  _TEST_DEPS_MARIADB_DIR=$dir
+  _test_deps_on_down _test_deps_mariadb_stop
+  test_deps_log "database: started mariadbd (pid $pid) on 127.0.0.1:$port; waiting for it"
+
+  local deadline=$((SECONDS + 60))
+  until "$client" --no-defaults --socket="$dir/mysqld.sock" -uroot --password= \
+    --connect-timeout=2 -e 'select 1' >/dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 30 "$dir/mariadbd.err" >&2 2>/dev/null || true
+      test_deps_fail "mariadbd exited during startup (log: $dir/mariadbd.err)"
+      return 1
+    fi
+    if [[ $SECONDS -ge $deadline ]]; then
+      tail -n 30 "$dir/mariadbd.err" >&2 2>/dev/null || true
+      test_deps_fail "mariadbd did not accept connections within 60 s (log: $dir/mariadbd.err)"
+      return 1
+    fi
+    sleep 0.5
+  done
+
+  # The tests connect over TCP as root with an empty password; make sure that account exists
+  # for 127.0.0.1 whatever mariadb-install-db created.
+  "$client" --no-defaults --socket="$dir/mysqld.sock" -uroot --password= -e "
+    CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '';
+    GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+    FLUSH PRIVILEGES;" >&2 || test_deps_fail "could not grant root@127.0.0.1" || return 1
+  _test_deps_mariadb_root_ok "$port" ||
+    test_deps_fail "private MariaDB on port $port refuses root with an empty password over TCP" ||
+    return 1
+
+  export AIRLOCK_TEST_DATABASE_URL="mysql://root:@127.0.0.1:$port"
+  test_deps_log "database: private MariaDB ready at $AIRLOCK_TEST_DATABASE_URL"
+}
+
+_test_deps_mariadb_stop() {
+  local pid=${_TEST_DEPS_MARIADB_PID:-} dir=${_TEST_DEPS_MARIADB_DIR:-}
+  [[ -n $pid ]] || return 0
+  test_deps_log "database: stopping the private MariaDB (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null && [[ $SECONDS -lt $deadline ]]; do
+    sleep 0.3
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    test_deps_log "database: mariadbd did not stop within 30 s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true # reaps it when it is our child
+  [[ -z $dir ]] || rm -rf "$dir"
+  _TEST_DEPS_MARIADB_PID=""
+}
+
+# --- Node.js ---------------------------------------------------------------------------
+
+_test_deps_node_major() {
+  local v
+  v="$(node --version 2>/dev/null)" || return 1
+  v=${v#v}
+  printf '%s\n' "${v%%.*}"
+}
+
+test_deps_node() {
+  local major found_node found_npm
+  major="$(_test_deps_node_major)" || major=0
+  if [[ $major -lt 18 ]] || ! command -v npm >/dev/null 2>&1; then
+    found_node="$(node --version 2>/dev/null)" || found_node=none
+    found_npm="$(npm --version 2>/dev/null)" || found_npm=none
+    test_deps_log "node: need Node.js >= 18 and npm (found node $found_node, npm $found_npm); installing"
+    test_deps_apt_install nodejs npm || return 1
+    hash -r
+    major="$(_test_deps_node_major)" || major=0
+    [[ $major -ge 18 ]] ||
+      test_deps_fail "this distribution's nodejs is too old ($(node --version 2>/dev/null || echo none)); install Node.js >= 18 (e.g. from nodejs.org) and rerun" ||
+      return 1
+  fi
+  test_deps_log "node: $(node --version), npm $(npm --version)"
+}
+
+# --- entry points ------------------------------------------------------------------------
+
+# Ensures every test dependency; on failure, stops what it already started.
+test_deps_up() {
+  local dep
+  for dep in test_deps_mariadb test_deps_node; do
+    if ! "$dep"; then
+      test_deps_down
+      return 1
+    fi
+  done
+  test_deps_log "ready: AIRLOCK_TEST_DATABASE_URL=$AIRLOCK_TEST_DATABASE_URL"
+}
+
+# Stops what test_deps_up started, newest first. Safe to call more than once.
+test_deps_down() {
+  local i
+  for ((i = ${#_test_deps_stops[@]} - 1; i >= 0; i--)); do
+    "${_test_deps_stops[i]}" || true
+  done
+  _test_deps_stops=()
+  if [[ -n $_test_deps_tmp ]]; then
+    rm -rf "$_test_deps_tmp"
+    _test_deps_tmp=""
+  fi
+}
+
+_test_deps_main() {
+  set -euo pipefail
+  case "${1:-}" in
+    up)
+      [[ ! -e $TEST_DEPS_STATE_FILE ]] ||
+        test_deps_fail "$TEST_DEPS_STATE_FILE exists: run '$0 down' first"
+      test_deps_up
+      mkdir -p "$(dirname "$TEST_DEPS_STATE_FILE")"
+      {
+        declare -p _TEST_DEPS_MARIADB_PID _TEST_DEPS_MARIADB_DIR _test_deps_stops _test_deps_tmp 2>/dev/null || true
+      } >"$TEST_DEPS_STATE_FILE"
+      printf 'export AIRLOCK_TEST_DATABASE_URL=%q\n' "$AIRLOCK_TEST_DATABASE_URL"
+      test_deps_log "left running; stop with: $0 down"
+      ;;
+    down)
+      if [[ ! -e $TEST_DEPS_STATE_FILE ]]; then
+        test_deps_log "nothing to stop ($TEST_DEPS_STATE_FILE does not exist)"
+        return 0
+      fi
+      # shellcheck source=/dev/null
+      source "$TEST_DEPS_STATE_FILE"
+      test_deps_down
+      rm -f "$TEST_DEPS_STATE_FILE"
+      ;;
+    *)
+      echo "usage: $0 up|down   (or: source $0; test_deps_up; ...; test_deps_down)" >&2
+      return 2
+      ;;
+  esac
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  _test_deps_main "$@"
+fi
