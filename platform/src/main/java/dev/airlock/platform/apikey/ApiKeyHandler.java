@@ -71,8 +71,17 @@ public class ApiKeyHandler implements ApiKeysApi {
     Caller caller = Access.caller(exchange);
     UUID whose = owner == null ? caller.userId() : owner;
     long after = Cursors.decode(cursor, 0);
-    return access
-        .require(exchange, Map.of(), whose, whose.toString())
+    Mono<Void> allowed =
+        Access.allows(exchange, Map.of(), whose)
+            ? Mono.empty()
+            : access
+                .deny(exchange, whose.toString(), "listing another user's keys needs api_key:list")
+                .then(
+                    Mono.error(
+                        new ApiProblem(
+                            ProblemType.FORBIDDEN,
+                            "Listing another user's API keys needs the api_key:list permission")));
+    return allowed
         .thenMany(
             db.sql(
                     SELECT

@@ -8,6 +8,7 @@ import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
 import jakarta.validation.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -34,6 +35,7 @@ import org.springframework.web.server.WebExceptionHandler;
 import reactor.core.publisher.Mono;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DatabindException;
+import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -202,14 +204,15 @@ public class ProblemExceptionHandler implements WebExceptionHandler {
       }
       if (cause instanceof DatabindException databind) {
         String field = path(databind);
-        String message = databind.getOriginalMessage();
-        if (message != null && message.length() > 200) {
-          message = message.substring(0, 200) + "…";
-        }
+        String expected =
+            databind instanceof MismatchedInputException mismatch
+                ? expectedJson(mismatch.getTargetType())
+                : "a valid value";
+        String message = "wrong JSON type or value (expected: " + expected + ")";
         return new ApiProblem(
             ProblemType.MALFORMED_REQUEST,
             (field.isEmpty() ? "The body" : field) + ": " + message,
-            field.isEmpty() ? List.of() : List.of(new FieldError(field, "wrong type or value")),
+            field.isEmpty() ? List.of() : List.of(new FieldError(field, message)),
             Map.of());
       }
       if (cause instanceof JacksonException) {
@@ -232,6 +235,32 @@ public class ProblemExceptionHandler implements WebExceptionHandler {
           Map.of());
     }
     return new ApiProblem(ProblemType.MALFORMED_REQUEST, reason);
+  }
+
+  /** How a Java target type looks in JSON, for error messages that never name Java types. */
+  private static String expectedJson(Class<?> type) {
+    if (type == null) {
+      return "a valid value";
+    }
+    if (CharSequence.class.isAssignableFrom(type) || type == java.util.UUID.class) {
+      return "a string";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "true or false";
+    }
+    if (Number.class.isAssignableFrom(type) || (type.isPrimitive() && type != boolean.class)) {
+      return "a number";
+    }
+    if (type.isEnum()) {
+      return "one of " + Arrays.stream(type.getEnumConstants()).map(String::valueOf).toList();
+    }
+    if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+      return "an array";
+    }
+    if (java.time.temporal.Temporal.class.isAssignableFrom(type)) {
+      return "an RFC 3339 date-time string";
+    }
+    return "an object";
   }
 
   private static ApiProblem validation(List<FieldError> errors) {

@@ -1,10 +1,14 @@
 package dev.airlock.platform.web;
 
+import dev.airlock.platform.api.model.AuditOutcome;
+import dev.airlock.platform.api.model.ResourceKind;
+import dev.airlock.platform.api.model.Verb;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.format.FormatterRegistry;
 import org.springframework.http.codec.ServerCodecConfigurer;
 import org.springframework.web.reactive.config.WebFluxConfigurer;
 
-/** Codec limits for every request body. */
+/** Codec limits for every request body, and how query parameters map to the spec's enums. */
 @Configuration(proxyBeanMethods = false)
 public class WebConfiguration implements WebFluxConfigurer {
 
@@ -14,5 +18,13 @@ public class WebConfiguration implements WebFluxConfigurer {
   @Override
   public void configureHttpMessageCodecs(ServerCodecConfigurer configurer) {
     configurer.defaultCodecs().maxInMemorySize(MAX_BODY_BYTES);
+  }
+
+  @Override
+  public void addFormatters(FormatterRegistry registry) {
+    // Query parameters carry the spec's values ("denied"), not Java's constant names (DENIED).
+    registry.addConverter(String.class, AuditOutcome.class, AuditOutcome::fromValue);
+    registry.addConverter(String.class, ResourceKind.class, ResourceKind::fromValue);
+    registry.addConverter(String.class, Verb.class, Verb::fromValue);
   }
 }

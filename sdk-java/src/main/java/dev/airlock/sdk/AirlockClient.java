@@ -1,0 +1,353 @@
+package dev.airlock.sdk;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.airlock.sdk.api.ApiKeysApi;
+import dev.airlock.sdk.api.AuditApi;
+import dev.airlock.sdk.api.AuthApi;
+import dev.airlock.sdk.api.HealthApi;
+import dev.airlock.sdk.api.RolesApi;
+import dev.airlock.sdk.api.UsersApi;
+import dev.airlock.sdk.invoker.ApiClient;
+import dev.airlock.sdk.model.TokenPair;
+import io.netty.channel.ChannelOption;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import org.springframework.http.client.reactive.ReactorClientHttpConnector;
+import org.springframework.http.codec.json.JacksonJsonDecoder;
+import org.springframework.http.codec.json.JacksonJsonEncoder;
+import org.springframework.web.reactive.function.client.ClientRequest;
+import org.springframework.web.reactive.function.client.ExchangeFilterFunction;
+import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The entry point of the Airlock Java SDK: one platform, one identity.
+ *
+ * <p>A client from {@link #builder()} starts without credentials. {@link #login(String, String)}
+ * stores the returned token pair; from then on every call through the API accessors ({@link
+ * #users()}, {@link #roles()}, …) carries the access token, which is refreshed with the single-use
+ * refresh token shortly (at most 30 seconds) before it expires. Concurrent calls never refresh
+ * twice. If the platform refuses the refresh (the session was revoked or expired), the call fails
+ * with a 401 {@link AirlockProblemException} and the client forgets its tokens until the next
+ * login.
+ *
+ * <p>{@link #withApiKey(String)} (automation) and {@link #withAccessToken(String)} derive clients
+ * that send one fixed credential and never refresh; they share this client's connection pool.
+ *
+ * <p>Every call is non-blocking and lazy (nothing is sent until the returned {@code Mono} is
+ * subscribed), and every non-2xx response fails it with an {@link AirlockProblemException} carrying
+ * the RFC 7807 problem. Instances are immutable apart from the login state and are safe to share
+ * between threads.
+ *
+ * <pre>{@code
+ * AirlockClient airlock = AirlockClient.builder().baseUrl("https://airlock.example.com").build();
+ * airlock.login("alice", password)
+ *     .then(airlock.users().listUsers(50, null))
+ *     .subscribe(page -> page.getItems().forEach(System.out::println));
+ * }</pre>
+ */
+public final class AirlockClient {
+
+  /** The response timeout of the default transport. */
+  public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(30);
+
+  /** The connect timeout of the default transport. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+  private final String baseUrl;
+  private final WebClient transport;
+  private final JsonMapper mapper;
+  private final Clock clock;
+  private final TokenSession session;
+
+  private final HealthApi health;
+  private final AuthApi auth;
+  private final UsersApi users;
+  private final RolesApi roles;
+  private final ApiKeysApi apiKeys;
+  private final AuditApi audit;
+
+  /**
+   * @param transport JSON codecs and problem mapping, no credentials
+   * @param fixedCredentials the credential to send, or {@code null} for a login session
+   */
+  private AirlockClient(
+      String baseUrl,
+      WebClient transport,
+      JsonMapper mapper,
+      Clock clock,
+      Credentials fixedCredentials) {
+    this.baseUrl = baseUrl;
+    this.transport = transport;
+    this.mapper = mapper;
+    this.clock = clock;
+    ApiClient anonymous = apiClient(transport);
+    Credentials credentials;
+    if (fixedCredentials == null) {
+      this.session = new TokenSession(new AuthApi(anonymous), clock);
+      credentials = session;
+    } else {
+      this.session = null;
+      credentials = fixedCredentials;
+    }
+    ApiClient authenticated =
+        apiClient(transport.mutate().filter(bearerAuthentication(credentials)).build());
+    // Public, and must answer even when the session can no longer be refreshed.
+    this.health = new HealthApi(anonymous);
+    this.auth = new AuthApi(authenticated);
+    this.users = new UsersApi(authenticated);
+    this.roles = new RolesApi(authenticated);
+    this.apiKeys = new ApiKeysApi(authenticated);
+    this.audit = new AuditApi(authenticated);
+  }
+
+  /** Starts configuring a client; {@link Builder#baseUrl(String)} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Logs in with a username and password and keeps the tokens for the calls that follow, replacing
+   * any held before (they are not revoked: call {@link #logout()} first for that).
+   *
+   * <p>When the returned pair says {@code passwordChangeRequired}, the access token allows only
+   * {@code auth().changePassword(…)}, {@code auth().getMe()} and {@link #logout()}.
+   *
+   * @return the token pair; fails with an {@link AirlockProblemException} of type {@code
+   *     urn:airlock:problem:invalid-credentials} (401), {@code …:account-locked} (429, see {@link
+   *     AirlockProblemException#retryAfter()}) or {@code …:account-disabled} (403)
+   * @throws IllegalStateException (in the {@code Mono}) on a client made by {@link
+   *     #withApiKey(String)} or {@link #withAccessToken(String)}
+   */
+  public Mono<TokenPair> login(String username, String password) {
+    Objects.requireNonNull(username, "username");
+    Objects.requireNonNull(password, "password");
+    if (session == null) {
+      return Mono.error(
+          new IllegalStateException(
+              "login: this client sends a fixed credential (withApiKey/withAccessToken);"
+                  + " log in with a client from AirlockClient.builder()"));
+    }
+    return session.login(username, password);
+  }
+
+  /**
+   * Ends the login session on the platform (its refresh token and every access token issued in it
+   * stop working) and forgets the tokens. On a fixed-credential client, ends the session of that
+   * access token.
+   */
+  public Mono<Void> logout() {
+    Mono<Void> call = auth.logout();
+    return session == null ? call : call.doOnSuccess(done -> session.clear());
+  }
+
+  /** Whether this client holds a login's tokens (always {@code false} for fixed credentials). */
+  public boolean isLoggedIn() {
+    return session != null && session.isLoggedIn();
+  }
+
+  /**
+   * Returns a client for the same platform that authenticates every call with the given API key
+   * ({@code alk_…}). This client is unchanged.
+   *
+   * @throws IllegalArgumentException if the key is blank
+   */
+  public AirlockClient withApiKey(String apiKey) {
+    return withFixedCredential("apiKey", apiKey);
+  }
+
+  /**
+   * Returns a client for the same platform that sends the given access token (a JWT obtained
+   * elsewhere, e.g. by the CLI) on every call and never refreshes it. This client is unchanged.
+   *
+   * @throws IllegalArgumentException if the token is blank
+   */
+  public AirlockClient withAccessToken(String accessToken) {
+    return withFixedCredential("accessToken", accessToken);
+  }
+
+  private AirlockClient withFixedCredential(String what, String token) {
+    if (token == null || token.isBlank()) {
+      throw new IllegalArgumentException(what + ": blank (expected: the bearer credential)");
+    }
+    return new AirlockClient(baseUrl, transport, mapper, clock, Credentials.fixed(token));
+  }
+
+  /** The platform's base URL, without a trailing slash. */
+  public String baseUrl() {
+    return baseUrl;
+  }
+
+  /** Liveness and readiness; sent without credentials, as the operation is public. */
+  public HealthApi health() {
+    return health;
+  }
+
+  /**
+   * Identity, password and signing keys, with this client's credentials. Use {@link #login(String,
+   * String)} and {@link #logout()} rather than the raw login and logout calls, so that the client
+   * keeps its tokens.
+   */
+  public AuthApi auth() {
+    return auth;
+  }
+
+  /** Local user accounts, with this client's credentials. */
+  public UsersApi users() {
+    return users;
+  }
+
+  /** Roles and their rules, with this client's credentials. */
+  public RolesApi roles() {
+    return roles;
+  }
+
+  /** API keys, with this client's credentials. */
+  public ApiKeysApi apiKeys() {
+    return apiKeys;
+  }
+
+  /** The audit log and its verification, with this client's credentials. */
+  public AuditApi audit() {
+    return audit;
+  }
+
+  private ApiClient apiClient(WebClient webClient) {
+    ApiClient client = new ApiClient(webClient, mapper, ApiClient.createDefaultDateFormat());
+    client.setBasePath(baseUrl);
+    return client;
+  }
+
+  /** Sets {@code Authorization: Bearer} when the request is sent, so refreshed tokens apply. */
+  private static ExchangeFilterFunction bearerAuthentication(Credentials credentials) {
+    return (request, next) ->
+        credentials
+            .bearerToken()
+            .map(token -> ClientRequest.from(request).headers(h -> h.setBearerAuth(token)).build())
+            .defaultIfEmpty(request)
+            .flatMap(next::exchange);
+  }
+
+  /**
+   * The JSON mapping of the generated models, leaving unset properties out of request bodies: the
+   * contract has no nullable property, and a {@code PATCH} must send only what changes.
+   */
+  static JsonMapper defaultMapper() {
+    return ApiClient.createDefaultMapper(null)
+        .rebuild()
+        .changeDefaultPropertyInclusion(
+            inclusion -> inclusion.withValueInclusion(JsonInclude.Include.NON_NULL))
+        .build();
+  }
+
+  /** Configures an {@link AirlockClient}. Not thread-safe; {@link #build()} copies it. */
+  public static final class Builder {
+
+    private String baseUrl;
+    private WebClient webClient;
+    private Duration responseTimeout = DEFAULT_RESPONSE_TIMEOUT;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /**
+     * The platform's base URL, e.g. {@code https://airlock.example.com} (required). The API's paths
+     * ({@code /api/v1/…}) are appended to it.
+     */
+    public Builder baseUrl(String baseUrl) {
+      this.baseUrl = baseUrl;
+      return this;
+    }
+
+    /**
+     * The WebClient to send requests with (optional): its connector, filters and default headers
+     * are kept, and the SDK installs its own JSON codecs on a copy. Without it, the SDK uses
+     * reactor-netty with a {@link #DEFAULT_CONNECT_TIMEOUT} connect timeout and the {@link
+     * #responseTimeout(Duration)}.
+     */
+    public Builder webClient(WebClient webClient) {
+      this.webClient = webClient;
+      return this;
+    }
+
+    /**
+     * The response timeout of the default transport (default {@link #DEFAULT_RESPONSE_TIMEOUT});
+     * ignored when a {@link #webClient(WebClient)} is given, which brings its own.
+     */
+    public Builder responseTimeout(Duration responseTimeout) {
+      if (responseTimeout == null || responseTimeout.isNegative() || responseTimeout.isZero()) {
+        throw new IllegalArgumentException(
+            "responseTimeout: " + responseTimeout + " (expected: a positive duration)");
+      }
+      this.responseTimeout = responseTimeout;
+      return this;
+    }
+
+    /** The clock that decides when the access token is due for refresh (tests only). */
+    Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Builds the client.
+     *
+     * @throws IllegalArgumentException if the base URL is missing or not an absolute http(s) URL
+     */
+    public AirlockClient build() {
+      String base = normalise(baseUrl);
+      JsonMapper mapper = defaultMapper();
+      WebClient.Builder transport =
+          webClient != null ? webClient.mutate() : WebClient.builder().clientConnector(connector());
+      transport
+          .codecs(
+              codecs -> {
+                codecs.defaultCodecs().jacksonJsonEncoder(new JacksonJsonEncoder(mapper));
+                codecs.defaultCodecs().jacksonJsonDecoder(new JacksonJsonDecoder(mapper));
+              })
+          .filter(new ProblemResponseFilter(mapper));
+      return new AirlockClient(base, transport.build(), mapper, clock, null);
+    }
+
+    private ReactorClientHttpConnector connector() {
+      HttpClient http =
+          HttpClient.create()
+              .option(
+                  ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) DEFAULT_CONNECT_TIMEOUT.toMillis())
+              .responseTimeout(responseTimeout);
+      return new ReactorClientHttpConnector(http);
+    }
+
+    private static String normalise(String baseUrl) {
+      String expected =
+          " (expected: an absolute http or https URL such as https://airlock.example.com)";
+      if (baseUrl == null || baseUrl.isBlank()) {
+        throw new IllegalArgumentException("baseUrl: missing" + expected);
+      }
+      URI uri;
+      try {
+        uri = new URI(baseUrl.strip());
+      } catch (URISyntaxException e) {
+        throw new IllegalArgumentException("baseUrl: " + baseUrl + expected, e);
+      }
+      if (!uri.isAbsolute()
+          || uri.getHost() == null
+          || !("http".equalsIgnoreCase(uri.getScheme())
+              || "https".equalsIgnoreCase(uri.getScheme()))
+          || uri.getQuery() != null
+          || uri.getFragment() != null) {
+        throw new IllegalArgumentException("baseUrl: " + baseUrl + expected);
+      }
+      String text = uri.toString();
+      while (text.endsWith("/")) {
+        text = text.substring(0, text.length() - 1);
+      }
+      return text;
+    }
+  }
+}

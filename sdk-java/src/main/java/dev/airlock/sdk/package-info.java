@@ -1,0 +1,7 @@
+/**
+ * The hand-written layer of the Airlock Java SDK: {@link dev.airlock.sdk.AirlockClient} (login,
+ * token refresh, API keys) and {@link dev.airlock.sdk.AirlockProblemException} (RFC 7807 errors),
+ * on top of the clients generated into {@code dev.airlock.sdk.api}, {@code dev.airlock.sdk.model}
+ * and {@code dev.airlock.sdk.invoker}.
+ */
+package dev.airlock.sdk;
