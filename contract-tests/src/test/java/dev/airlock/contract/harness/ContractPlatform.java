@@ -76,11 +76,15 @@ public final class ContractPlatform implements AutoCloseable {
    * @throws IllegalStateException with the reason (a missing jar, an unreachable database, the
    *     platform's output when it does not become healthy)
    */
+  /** The platform's boot jar under test. */
+  public static Path platformJar() {
+    return configuredPath(
+        "airlock.platform.jar", repositoryRoot().resolve("platform/target/airlock-platform.jar"));
+  }
+
   static ContractPlatform start() throws Exception {
     Path repository = repositoryRoot();
-    Path jar =
-        configuredPath(
-            "airlock.platform.jar", repository.resolve("platform/target/airlock-platform.jar"));
+    Path jar = platformJar();
     Path spec = configuredPath("airlock.spec", repository.resolve("openapi/airlock.yaml"));
     Path work =
         configuredPath(
@@ -241,7 +245,8 @@ public final class ContractPlatform implements AutoCloseable {
     return "Ct-" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
   }
 
-  private static int freePort() throws IOException {
+  /** A loopback port nobody listens on now. */
+  public static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     }

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * {@code java -jar airlock-platform.jar --server.port=… --airlock.database.url=…
  * --airlock.data-dir=…}. Its output goes to a log file, whose tail every failure message quotes.
  */
-final class PlatformProcess implements AutoCloseable {
+public final class PlatformProcess implements AutoCloseable {
 
   /** The file in the data directory where the first start leaves the admin's one-time password. */
   static final String INITIAL_ADMIN_PASSWORD_FILE = "initial-admin-password";
@@ -47,13 +47,29 @@ final class PlatformProcess implements AutoCloseable {
    */
   static PlatformProcess start(Path jar, int port, TestDatabase database, Path dataDir, Path log)
       throws IOException {
+    return start(jar, port, database.platformUrl(), dataDir, log);
+  }
+
+  /**
+   * Starts the jar with no database configured, so it runs its embedded MariaDB in {@code dataDir},
+   * as {@code ./airlock start} does.
+   */
+  public static PlatformProcess startEmbedded(Path jar, int port, Path dataDir, Path log)
+      throws IOException {
+    return start(jar, port, (String) null, dataDir, log);
+  }
+
+  private static PlatformProcess start(
+      Path jar, int port, String databaseUrl, Path dataDir, Path log) throws IOException {
     Files.createDirectories(log.getParent());
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-jar");
     command.add(jar.toString());
     command.add("--server.port=" + port);
-    command.add("--airlock.database.url=" + database.platformUrl());
+    if (databaseUrl != null) {
+      command.add("--airlock.database.url=" + databaseUrl);
+    }
     command.add("--airlock.data-dir=" + dataDir);
     Process process =
         new ProcessBuilder(command)
@@ -65,7 +81,7 @@ final class PlatformProcess implements AutoCloseable {
   }
 
   /** Where the platform listens, directly (not through the proxy). */
-  URI baseUrl() {
+  public URI baseUrl() {
     return baseUrl;
   }
 
@@ -75,7 +91,7 @@ final class PlatformProcess implements AutoCloseable {
    * @throws IllegalStateException when the process exits or the timeout passes first, quoting the
    *     process's output
    */
-  void awaitHealthy(Duration timeout) throws InterruptedException {
+  public void awaitHealthy(Duration timeout) throws InterruptedException {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     HttpRequest health =
         HttpRequest.newBuilder(baseUrl.resolve(HEALTH_PATH)).timeout(Duration.ofSeconds(5)).build();
@@ -112,7 +128,7 @@ final class PlatformProcess implements AutoCloseable {
   }
 
   /** Reads the one-time admin password the first start writes into the data directory. */
-  String initialAdminPassword(Duration timeout) throws IOException, InterruptedException {
+  public String initialAdminPassword(Duration timeout) throws IOException, InterruptedException {
     Path file = dataDir.resolve(INITIAL_ADMIN_PASSWORD_FILE);
     Instant deadline = Instant.now().plus(timeout);
     while (!Files.isRegularFile(file) && Instant.now().isBefore(deadline)) {
@@ -126,7 +142,7 @@ final class PlatformProcess implements AutoCloseable {
   }
 
   /** The last lines of the process's output, with the log file's path. */
-  String outputTail() {
+  public String outputTail() {
     List<String> lines;
     try {
       lines = Files.readAllLines(log, StandardCharsets.UTF_8);

