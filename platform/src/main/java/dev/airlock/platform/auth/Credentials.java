@@ -36,6 +36,7 @@ public class Credentials {
   public static final String API_KEY_PREFIX = "alk_";
 
   static final int CACHE_SECONDS = 2;
+  private static final Duration LOAD_TIMEOUT = Duration.ofSeconds(5);
   private static final Logger log = LoggerFactory.getLogger(Credentials.class);
 
   private final DatabaseClient db;
@@ -50,9 +51,9 @@ public class Credentials {
     this.db = db;
     this.tokens = tokens;
     this.codec = codec;
-    this.accounts = cache((id, executor) -> loadAccount(id).toFuture());
-    this.sessions = cache((id, executor) -> loadSessionActive(id).toFuture());
-    this.keys = cache((hash, executor) -> loadKey(hash).toFuture());
+    this.accounts = cache((id, executor) -> bounded(loadAccount(id)));
+    this.sessions = cache((id, executor) -> bounded(loadSessionActive(id)));
+    this.keys = cache((hash, executor) -> bounded(loadKey(hash)));
   }
 
   private static <K, V> AsyncLoadingCache<K, V> cache(
@@ -61,6 +62,16 @@ public class Credentials {
         .expireAfterWrite(Duration.ofSeconds(CACHE_SECONDS))
         .maximumSize(100_000)
         .buildAsync(loader);
+  }
+
+  // A load that never answers must not park every later request for the same key behind it.
+  private static <T> java.util.concurrent.CompletableFuture<T> bounded(Mono<T> load) {
+    return load.timeout(LOAD_TIMEOUT).toFuture();
+  }
+
+  // Many requests share one cached load: one caller going away must not cancel it for the others.
+  private static <T> Mono<T> shared(java.util.concurrent.CompletableFuture<T> future) {
+    return Mono.fromFuture(future, true);
   }
 
   /** Forgets every cached account, session and key; call after changing any of them. */
@@ -79,11 +90,11 @@ public class Credentials {
         .verify(credential)
         .flatMap(
             claims ->
-                Mono.fromFuture(sessions.get(claims.sessionId()))
+                shared(sessions.get(claims.sessionId()))
                     .flatMap(
                         active ->
                             active
-                                ? Mono.fromFuture(accounts.get(claims.userId()))
+                                ? shared(accounts.get(claims.userId()))
                                 : Mono.error(new InvalidCredentialsException("session revoked")))
                     .map(account -> toCaller(account, claims)));
   }
@@ -101,7 +112,7 @@ public class Credentials {
   }
 
   private Mono<Caller> authenticateKey(String secret) {
-    return Mono.fromFuture(keys.get(Secrets.sha256(secret)))
+    return shared(keys.get(Secrets.sha256(secret)))
         .flatMap(
             found -> {
               if (found.isEmpty()) {
@@ -114,7 +125,7 @@ public class Credentials {
               if (key.expiresAt().isBefore(Instant.now())) {
                 return Mono.error(new InvalidCredentialsException("API key expired"));
               }
-              return Mono.fromFuture(accounts.get(key.ownerId()))
+              return shared(accounts.get(key.ownerId()))
                   .map(
                       owner -> {
                         Account account = usable(owner);

@@ -65,8 +65,10 @@ public class DatabaseConfiguration {
                 .database(url.database())
                 .connectTimeout(Duration.ofSeconds(5))
                 .connectionTimeZone(ZoneOffset.UTC.getId())
-                // A request waits at most this long for a row lock, then fails visibly (503).
-                .sessionVariables("innodb_lock_wait_timeout=5")
+                // A request waits at most this long for a row lock or a statement, then fails
+                // visibly (503) instead of holding its caller.
+                .lockWaitTimeout(Duration.ofSeconds(5))
+                .statementTimeout(Duration.ofSeconds(30))
                 .build());
     return new ConnectionPool(
         ConnectionPoolConfiguration.builder(factory)
