@@ -1,6 +1,7 @@
 package dev.airlock.platform;
 
 import reactor.blockhound.BlockHound;
+import reactor.blockhound.BlockingOperationError;
 import reactor.blockhound.integration.BlockHoundIntegration;
 
 /**
@@ -11,6 +12,14 @@ public class AirlockBlockHoundIntegration implements BlockHoundIntegration {
 
   @Override
   public void applyTo(BlockHound.Builder builder) {
+    // Report every detection loudly, also where a framework would swallow the error.
+    builder.blockingMethodCallback(
+        method -> {
+          BlockingOperationError error = new BlockingOperationError(method);
+          System.err.println("BLOCKHOUND: blocking call " + method);
+          error.printStackTrace();
+          throw error;
+        });
     // UUID.randomUUID reads /dev/urandom through the default SecureRandom; that read never waits.
     builder.allowBlockingCallsInside("java.util.UUID", "randomUUID");
     // The console appender writes log lines synchronously; a production deployment ships logs
