@@ -1,5 +1,7 @@
 package dev.airlock.platform.auth;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -32,9 +34,19 @@ public class AccessTokens {
   private final SigningKeys keys;
   private final AirlockProperties.Tokens settings;
 
+  // ES256 verification dominates an authenticated request's CPU; a token verified once stays
+  // valid until it expires, so its claims are kept until then. Revocation is checked separately
+  // on every request (the session), so this cache never extends what a token may do.
+  private final Cache<String, Claims> verified;
+
   public AccessTokens(SigningKeys keys, AirlockProperties properties) {
     this.keys = keys;
     this.settings = properties.tokens();
+    this.verified =
+        Caffeine.newBuilder()
+            .maximumSize(100_000)
+            .expireAfterWrite(settings.accessTtl().plus(CLOCK_SKEW))
+            .build();
   }
 
   /** How long an access token is valid. */
@@ -86,6 +98,14 @@ public class AccessTokens {
    * {@link InvalidCredentialsException} saying why it is refused.
    */
   public Mono<Claims> verify(String token) {
+    Claims known = verified.getIfPresent(token);
+    if (known != null) {
+      if (known.expiresAt().plus(CLOCK_SKEW).isAfter(Instant.now())) {
+        return Mono.just(known);
+      }
+      verified.invalidate(token);
+      return Mono.error(new InvalidCredentialsException("expired"));
+    }
     SignedJWT jwt;
     try {
       jwt = SignedJWT.parse(token);
@@ -111,7 +131,9 @@ public class AccessTokens {
                 if (!jwt.verify(new ECDSAVerifier(key.get().toECPublicKey()))) {
                   return Mono.error(new InvalidCredentialsException("bad signature"));
                 }
-                return Mono.just(claims(jwt.getJWTClaimsSet()));
+                Claims claims = claims(jwt.getJWTClaimsSet());
+                verified.put(token, claims);
+                return Mono.just(claims);
               } catch (JOSEException | ParseException e) {
                 return Mono.error(new InvalidCredentialsException("bad signature"));
               } catch (InvalidCredentialsException e) {
@@ -141,7 +163,8 @@ public class AccessTokens {
           UUID.fromString(claims.getSubject()),
           claims.getStringClaim("name"),
           UUID.fromString(claims.getStringClaim("sid")),
-          Boolean.TRUE.equals(claims.getBooleanClaim("pcr")));
+          Boolean.TRUE.equals(claims.getBooleanClaim("pcr")),
+          claims.getExpirationTime().toInstant());
     } catch (IllegalArgumentException | NullPointerException e) {
       throw new InvalidCredentialsException("malformed claims");
     }
@@ -149,5 +172,9 @@ public class AccessTokens {
 
   /** What a verified access token says. */
   public record Claims(
-      UUID userId, String username, UUID sessionId, boolean passwordChangeRequired) {}
+      UUID userId,
+      String username,
+      UUID sessionId,
+      boolean passwordChangeRequired,
+      Instant expiresAt) {}
 }

@@ -6,6 +6,7 @@ import io.asyncer.r2dbc.mysql.MySqlConnectionFactory;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ValidationDepth;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -77,7 +78,9 @@ public class DatabaseConfiguration {
             .maxSize(properties.database().poolSize())
             .maxIdleTime(Duration.ofMinutes(10))
             .maxAcquireTime(Duration.ofSeconds(5))
-            .validationQuery("SELECT 1")
+            // Validated locally (is the socket open?) rather than with a query per acquire, which
+            // doubled the round trips of every request.
+            .validationDepth(ValidationDepth.LOCAL)
             .build());
   }
 

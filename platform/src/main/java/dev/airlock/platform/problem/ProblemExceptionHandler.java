@@ -135,7 +135,10 @@ public class ProblemExceptionHandler implements WebExceptionHandler {
     }
     if (error instanceof NotAcceptableStatusException) {
       return new ApiProblem(
-          ProblemType.NOT_ACCEPTABLE, "This operation produces application/json only");
+          ProblemType.NOT_ACCEPTABLE,
+          "This operation cannot answer in any type the request accepts (Accept: "
+              + exchange.getRequest().getHeaders().getFirst(HttpHeaders.ACCEPT)
+              + "; expected: application/json)");
     }
     if (error instanceof MethodNotAllowedException notAllowed) {
       return new ApiProblem(

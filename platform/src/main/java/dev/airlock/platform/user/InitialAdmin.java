@@ -47,6 +47,7 @@ public class InitialAdmin {
   private final AirlockProperties properties;
   private final EmbeddedDatabase database;
   private final PrintStream console = System.out;
+  private volatile boolean ready;
 
   public InitialAdmin(
       UserRepository users,
@@ -78,8 +79,16 @@ public class InitialAdmin {
         .count()
         .flatMap(count -> count == 0 ? create() : Mono.just(""))
         .subscribe(
-            password -> banner(port, password),
+            password -> {
+              ready = true;
+              banner(port, password);
+            },
             e -> log.error("Cannot create the first administrator", e));
+  }
+
+  /** True once someone can log in: the first administrator exists (and its password file). */
+  public boolean ready() {
+    return ready;
   }
 
   /** Forgets the one-time password once {@code userId} has chosen their own. */
