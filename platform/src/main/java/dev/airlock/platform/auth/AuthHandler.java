@@ -272,17 +272,7 @@ public class AuthHandler implements AuthApi {
     if (reason != null) {
       String why = reason;
       return revoke
-          .then(
-              audit.append(
-                  new AuditRecord(
-                      row.username(),
-                      row.userId().toString(),
-                      "auth.refresh",
-                      "session",
-                      row.sessionId().toString(),
-                      AuditOutcome.DENIED,
-                      why,
-                      source)))
+          .then(recordRefresh(row, AuditOutcome.DENIED, why, source))
           .thenReturn(Outcome.problem(refused(why)));
     }
     String next = Secrets.token(REFRESH_PREFIX);
@@ -291,17 +281,7 @@ public class AuthHandler implements AuthApi {
         .bind("hash", hash)
         .then()
         .then(insertRefresh(next, row.sessionId(), now, row.sessionEnd()))
-        .then(
-            audit.append(
-                new AuditRecord(
-                    row.username(),
-                    row.userId().toString(),
-                    "auth.refresh",
-                    "session",
-                    row.sessionId().toString(),
-                    AuditOutcome.SUCCESS,
-                    null,
-                    source)))
+        .then(recordRefresh(row, AuditOutcome.SUCCESS, null, source))
         .thenReturn(
             Outcome.ok(
                 new Issued(
@@ -311,6 +291,20 @@ public class AuthHandler implements AuthApi {
                     next,
                     refreshEnd(now, row.sessionEnd()),
                     row.passwordChangeRequired())));
+  }
+
+  private Mono<Void> recordRefresh(
+      RefreshRow row, AuditOutcome outcome, String reason, String source) {
+    return audit.append(
+        new AuditRecord(
+            row.username(),
+            row.userId().toString(),
+            "auth.refresh",
+            "session",
+            row.sessionId().toString(),
+            outcome,
+            reason,
+            source));
   }
 
   @Override

