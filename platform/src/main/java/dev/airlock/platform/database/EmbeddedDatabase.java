@@ -64,7 +64,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
         // mariadbd refuses to run as root unless told to.
         config.addArg("--user=root");
       }
-      DB db = DB.newEmbeddedDB(config.build());
+      DB db = ManagedMariaDb.create(config.build());
       db.start();
       db.createDB(DATABASE);
       DatabaseUrl url = new DatabaseUrl("127.0.0.1", port, "root", "", DATABASE);
