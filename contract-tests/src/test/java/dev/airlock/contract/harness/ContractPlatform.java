@@ -197,6 +197,11 @@ public final class ContractPlatform implements AutoCloseable {
     return database;
   }
 
+  /** The file holding everything the platform wrote to its console and log. */
+  public Path platformLog() {
+    return process.logFile();
+  }
+
   /** The last lines the platform wrote, for failure messages. */
   public String platformOutputTail() {
     return process.outputTail();

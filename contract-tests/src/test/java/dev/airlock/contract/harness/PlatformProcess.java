@@ -80,6 +80,11 @@ public final class PlatformProcess implements AutoCloseable {
     return new PlatformProcess(process, URI.create("http://127.0.0.1:" + port), dataDir, log);
   }
 
+  /** The file holding everything the platform wrote to its console and log. */
+  public Path logFile() {
+    return log;
+  }
+
   /** Where the platform listens, directly (not through the proxy). */
   public URI baseUrl() {
     return baseUrl;
