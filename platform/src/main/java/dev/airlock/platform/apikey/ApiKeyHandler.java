@@ -74,13 +74,11 @@ public class ApiKeyHandler implements ApiKeysApi {
     Mono<Void> allowed =
         Access.allows(exchange, Map.of(), whose)
             ? Mono.empty()
-            : access
-                .deny(exchange, whose.toString(), "listing another user's keys needs api_key:list")
-                .then(
-                    Mono.error(
-                        new ApiProblem(
-                            ProblemType.FORBIDDEN,
-                            "Listing another user's API keys needs the api_key:list permission")));
+            : access.forbid(
+                exchange,
+                whose.toString(),
+                "listing another user's keys needs api_key:list",
+                "Listing another user's API keys needs the api_key:list permission");
     return allowed
         .thenMany(
             db.sql(

@@ -57,6 +57,7 @@ public class AuthHandler implements AuthApi {
   private final DatabaseClient db;
   private final AirlockProperties properties;
   private final InitialAdmin initialAdmin;
+  private final Access access;
 
   public AuthHandler(
       UserRepository users,
@@ -69,7 +70,8 @@ public class AuthHandler implements AuthApi {
       TransactionalOperator tx,
       DatabaseClient db,
       AirlockProperties properties,
-      InitialAdmin initialAdmin) {
+      InitialAdmin initialAdmin,
+      Access access) {
     this.users = users;
     this.hasher = hasher;
     this.tokens = tokens;
@@ -81,6 +83,7 @@ public class AuthHandler implements AuthApi {
     this.db = db;
     this.properties = properties;
     this.initialAdmin = initialAdmin;
+    this.access = access;
   }
 
   @Override
@@ -92,8 +95,7 @@ public class AuthHandler implements AuthApi {
           String username = request.getUsername().trim().toLowerCase(Locale.ROOT);
           return users
               .findByUsername(username)
-              .map(java.util.Optional::of)
-              .defaultIfEmpty(java.util.Optional.empty())
+              .singleOptional()
               .flatMap(
                   found ->
                       hasher
@@ -317,7 +319,9 @@ public class AuthHandler implements AuthApi {
     return tx.transactional(
             sessions
                 .revoke(caller.sessionId(), "logout")
-                .then(access(exchange, "auth.logout", caller.sessionId().toString())))
+                .then(
+                    access.success(
+                        exchange, "auth.logout", "session", caller.sessionId().toString())))
         .then(Mono.fromRunnable(credentials::invalidate))
         .thenReturn(ResponseEntity.noContent().build());
   }
@@ -395,9 +399,10 @@ public class AuthHandler implements AuthApi {
                                                               caller.sessionId(),
                                                               "password changed"))
                                                       .then(
-                                                          access(
+                                                          access.success(
                                                               exchange,
                                                               "auth.password",
+                                                              "session",
                                                               user.id().toString()))))
                                       .then(
                                           Mono.fromRunnable(
@@ -501,20 +506,6 @@ public class AuthHandler implements AuthApi {
             outcome,
             reason,
             source));
-  }
-
-  private Mono<Void> access(ServerWebExchange exchange, String action, String target) {
-    Caller caller = Access.caller(exchange);
-    return audit.append(
-        new AuditRecord(
-            caller.username(),
-            caller.userId().toString(),
-            action,
-            "session",
-            target,
-            AuditOutcome.SUCCESS,
-            null,
-            SourceAddress.of(exchange)));
   }
 
   private static ApiProblem invalidCredentials() {

@@ -76,13 +76,16 @@ public class Access {
       return Mono.empty();
     }
     Permission permission = permission(exchange);
-    ApiProblem problem =
-        permission.self()
-            ? ApiProblem.notFound(permission.kind().replace('_', ' '), target)
-            : new ApiProblem(
-                ProblemType.FORBIDDEN,
-                "Your roles do not allow " + permission.verb() + " on this " + permission.kind());
-    return deny(exchange, target, "not allowed: " + permission).then(Mono.error(problem));
+    String reason = "not allowed: " + permission;
+    if (permission.self()) {
+      return deny(exchange, target, reason)
+          .then(Mono.error(ApiProblem.notFound(permission.kind().replace('_', ' '), target)));
+    }
+    return forbid(
+        exchange,
+        target,
+        reason,
+        "Your roles do not allow " + permission.verb() + " on this " + permission.kind());
   }
 
   /** Audits that the caller did {@code action} on {@code target} of {@code kind}. */
@@ -98,6 +101,15 @@ public class Access {
             AuditOutcome.SUCCESS,
             null,
             SourceAddress.of(exchange)));
+  }
+
+  /**
+   * Audits the refusal of the operation on {@code target}, then fails with 403 and {@code detail}.
+   */
+  public <T> Mono<T> forbid(
+      ServerWebExchange exchange, String target, String reason, String detail) {
+    return deny(exchange, target, reason)
+        .then(Mono.error(new ApiProblem(ProblemType.FORBIDDEN, detail)));
   }
 
   /** Audits that the caller was refused the operation on {@code target}. */

@@ -119,19 +119,17 @@ public class AccessFilter implements WebFilter {
               if (permission.scope() == Permission.Scope.RESOURCE
                   && !permission.self()
                   && !caller.grants().mayAllow(permission.kind(), permission.verb())) {
-                return access
-                    .deny(exchange, null, "not allowed: " + permission)
-                    .then(
-                        Mono.error(
-                            new ApiProblem(
-                                ProblemType.FORBIDDEN,
-                                "Your roles do not allow "
-                                    + permission.verb()
-                                    + " on "
-                                    + permission.kind()
-                                    + " (needs "
-                                    + permission
-                                    + ")")));
+                return access.forbid(
+                    exchange,
+                    null,
+                    "not allowed: " + permission,
+                    "Your roles do not allow "
+                        + permission.verb()
+                        + " on "
+                        + permission.kind()
+                        + " (needs "
+                        + permission
+                        + ")");
               }
               return Mono.<Void>empty();
             });

@@ -8,8 +8,7 @@ import dev.airlock.platform.api.model.RoleReplace;
 import dev.airlock.platform.auth.Credentials;
 import dev.airlock.platform.problem.ApiProblem;
 import dev.airlock.platform.rbac.Access;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
+import dev.airlock.platform.web.Cursors;
 import java.util.Map;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.http.HttpStatus;
@@ -41,7 +40,7 @@ public class RoleHandler implements RolesApi {
   @Override
   public Mono<ResponseEntity<RolePage>> listRoles(
       Integer limit, String cursor, ServerWebExchange exchange) {
-    String after = decode(cursor);
+    String after = Cursors.decodeName(cursor);
     return access
         .require(exchange, Map.of(), null, null)
         .thenMany(roles.page(after, limit + 1))
@@ -50,7 +49,7 @@ public class RoleHandler implements RolesApi {
             list -> {
               RolePage page = new RolePage(list.size() > limit ? list.subList(0, limit) : list);
               if (list.size() > limit) {
-                page.setNextCursor(encode(list.get(limit - 1).getName()));
+                page.setNextCursor(Cursors.encode(list.get(limit - 1).getName()));
               }
               return ResponseEntity.ok(page);
             });
@@ -143,22 +142,5 @@ public class RoleHandler implements RolesApi {
 
   private Mono<Void> record(ServerWebExchange exchange, String action, String target) {
     return access.success(exchange, action, "role", target);
-  }
-
-  private static String encode(String name) {
-    return Base64.getUrlEncoder()
-        .withoutPadding()
-        .encodeToString(name.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static String decode(String cursor) {
-    if (cursor == null || cursor.isEmpty()) {
-      return "";
-    }
-    try {
-      return new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      throw ApiProblem.validation("cursor", "not a cursor this API issued");
-    }
   }
 }

@@ -9,15 +9,16 @@ import dev.airlock.platform.auth.Credentials;
 import dev.airlock.platform.auth.PasswordHasher;
 import dev.airlock.platform.database.Rows;
 import dev.airlock.platform.problem.ApiProblem;
-import dev.airlock.platform.problem.ProblemType;
 import dev.airlock.platform.rbac.Access;
 import dev.airlock.platform.role.RoleRepository;
 import dev.airlock.platform.web.Cursors;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.http.HttpStatus;
@@ -99,9 +100,7 @@ public class UserHandler implements UsersApi {
         create -> {
           Map<String, String> labels = create.getLabels() == null ? Map.of() : create.getLabels();
           List<String> roleNames =
-              create.getRoles() == null
-                  ? List.of()
-                  : List.copyOf(new java.util.TreeSet<>(create.getRoles()));
+              create.getRoles() == null ? List.of() : List.copyOf(new TreeSet<>(create.getRoles()));
           UUID id = UUID.randomUUID();
           return access
               .require(exchange, labels, null, create.getUsername())
@@ -196,8 +195,7 @@ public class UserHandler implements UsersApi {
       changed.add(after.disabled() ? "disabled" : "enabled");
     }
     return newHash
-        .map(java.util.Optional::of)
-        .defaultIfEmpty(java.util.Optional.empty())
+        .singleOptional()
         .flatMap(
             hash ->
                 tx.transactional(
@@ -253,21 +251,18 @@ public class UserHandler implements UsersApi {
         .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("user", userId)));
   }
 
-  private Mono<Void> mayAssignRoles(
-      ServerWebExchange exchange, java.util.Collection<String> names) {
+  private Mono<Void> mayAssignRoles(ServerWebExchange exchange, Collection<String> names) {
     if (names.isEmpty() || Access.caller(exchange).grants().allows("role", "update", Map.of())) {
       return Mono.empty();
     }
-    return access
-        .deny(exchange, String.join(",", names), "assigning roles needs role:update")
-        .then(
-            Mono.error(
-                new ApiProblem(
-                    ProblemType.FORBIDDEN,
-                    "Assigning roles needs the role:update permission, which your roles lack")));
+    return access.forbid(
+        exchange,
+        String.join(",", names),
+        "assigning roles needs role:update",
+        "Assigning roles needs the role:update permission, which your roles lack");
   }
 
-  private Mono<Void> knownRoles(java.util.Collection<String> names) {
+  private Mono<Void> knownRoles(Collection<String> names) {
     return roles
         .missing(Set.copyOf(names))
         .flatMap(

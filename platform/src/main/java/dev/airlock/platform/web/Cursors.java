@@ -15,6 +15,29 @@ public final class Cursors {
         .encodeToString(("p" + position).getBytes(StandardCharsets.US_ASCII));
   }
 
+  /** A cursor after the object named {@code name}, for pages ordered by name. */
+  public static String encode(String name) {
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(("n" + name).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The name in {@code cursor}, or the empty string for the first page. */
+  public static String decodeName(String cursor) {
+    if (cursor == null || cursor.isEmpty()) {
+      return "";
+    }
+    try {
+      String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      if (text.startsWith("n")) {
+        return text.substring(1);
+      }
+    } catch (IllegalArgumentException e) {
+      // reported below
+    }
+    throw invalid();
+  }
+
   /** The position in {@code cursor}, or {@code whenAbsent} for the first page. */
   public static long decode(String cursor, long whenAbsent) {
     if (cursor == null || cursor.isEmpty()) {
@@ -28,7 +51,11 @@ public final class Cursors {
     } catch (IllegalArgumentException e) {
       // reported below
     }
-    throw ApiProblem.validation(
+    throw invalid();
+  }
+
+  private static ApiProblem invalid() {
+    return ApiProblem.validation(
         "cursor", "not a cursor this API issued (expected: the nextCursor of a previous page)");
   }
 }
