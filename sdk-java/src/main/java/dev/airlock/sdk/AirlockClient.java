@@ -1,11 +1,14 @@
 package dev.airlock.sdk;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.airlock.sdk.api.AgentsApi;
 import dev.airlock.sdk.api.ApiKeysApi;
 import dev.airlock.sdk.api.AuditApi;
 import dev.airlock.sdk.api.AuthApi;
 import dev.airlock.sdk.api.HealthApi;
 import dev.airlock.sdk.api.RolesApi;
+import dev.airlock.sdk.api.SessionsApi;
+import dev.airlock.sdk.api.SignalNodesApi;
 import dev.airlock.sdk.api.UsersApi;
 import dev.airlock.sdk.invoker.ApiClient;
 import dev.airlock.sdk.model.TokenPair;
@@ -71,6 +74,9 @@ public final class AirlockClient {
   private final RolesApi roles;
   private final ApiKeysApi apiKeys;
   private final AuditApi audit;
+  private final AgentsApi agents;
+  private final SessionsApi sessions;
+  private final SignalNodesApi signalNodes;
 
   /**
    * @param transport JSON codecs and problem mapping, no credentials
@@ -104,6 +110,9 @@ public final class AirlockClient {
     this.roles = new RolesApi(authenticated);
     this.apiKeys = new ApiKeysApi(authenticated);
     this.audit = new AuditApi(authenticated);
+    this.agents = new AgentsApi(authenticated);
+    this.sessions = new SessionsApi(authenticated);
+    this.signalNodes = new SignalNodesApi(authenticated);
   }
 
   /** Starts configuring a client; {@link Builder#baseUrl(String)} is required. */
@@ -215,6 +224,24 @@ public final class AirlockClient {
   /** The audit log and its verification, with this client's credentials. */
   public AuditApi audit() {
     return audit;
+  }
+
+  /** Agents, their join tokens and presence, with this client's credentials. */
+  public AgentsApi agents() {
+    return agents;
+  }
+
+  /**
+   * Remote sessions (create, list, terminate), with this client's credentials. To open one and get
+   * its data channels, use {@code connect} instead.
+   */
+  public SessionsApi sessions() {
+    return sessions;
+  }
+
+  /** The calls signal nodes make (role {@code signal-node}); not for users' programs. */
+  public SignalNodesApi signalNodes() {
+    return signalNodes;
   }
 
   private ApiClient apiClient(WebClient webClient) {

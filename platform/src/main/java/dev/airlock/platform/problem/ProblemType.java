@@ -23,6 +23,11 @@ public enum ProblemType {
   ROUTE_NOT_FOUND(HttpStatus.NOT_FOUND, "No such route"),
   METHOD_NOT_ALLOWED(HttpStatus.METHOD_NOT_ALLOWED, "Method not allowed"),
   CONFLICT(HttpStatus.CONFLICT, "Conflict"),
+  INVALID_JOIN_TOKEN(HttpStatus.UNAUTHORIZED, "Invalid join token"),
+  INVALID_AGENT_PROOF(HttpStatus.UNAUTHORIZED, "Invalid agent proof"),
+  AGENT_REVOKED(HttpStatus.FORBIDDEN, "Agent revoked"),
+  AGENT_OFFLINE(HttpStatus.CONFLICT, "Agent offline"),
+  TOKEN_REPLAYED(HttpStatus.CONFLICT, "Connect token replayed"),
   UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "Service unavailable"),
   INTERNAL(HttpStatus.INTERNAL_SERVER_ERROR, "Internal error");
 

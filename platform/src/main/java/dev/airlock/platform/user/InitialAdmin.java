@@ -8,6 +8,7 @@ import dev.airlock.platform.auth.PasswordHasher;
 import dev.airlock.platform.auth.Secrets;
 import dev.airlock.platform.database.EmbeddedDatabase;
 import dev.airlock.platform.database.Rows;
+import dev.airlock.platform.signalnode.SignalNodeAccount;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -46,6 +47,7 @@ public class InitialAdmin {
   private final TransactionalOperator tx;
   private final AirlockProperties properties;
   private final EmbeddedDatabase database;
+  private final SignalNodeAccount signalNodeAccount;
   private final PrintStream console = System.out;
   private volatile boolean ready;
 
@@ -55,13 +57,15 @@ public class InitialAdmin {
       AuditLog audit,
       TransactionalOperator tx,
       AirlockProperties properties,
-      EmbeddedDatabase database) {
+      EmbeddedDatabase database,
+      SignalNodeAccount signalNodeAccount) {
     this.users = users;
     this.hasher = hasher;
     this.audit = audit;
     this.tx = tx;
     this.properties = properties;
     this.database = database;
+    this.signalNodeAccount = signalNodeAccount;
   }
 
   /** The file holding the one-time password until it is changed. */
@@ -78,10 +82,16 @@ public class InitialAdmin {
     users
         .count()
         .flatMap(count -> count == 0 ? create() : Mono.just(""))
+        .flatMap(
+            password ->
+                signalNodeAccount
+                    .ensureKeyFile()
+                    .map(file -> new String[] {password, file.toString()})
+                    .defaultIfEmpty(new String[] {password, ""}))
         .subscribe(
-            password -> {
+            passwordAndKeyFile -> {
               ready = true;
-              banner(port, password);
+              banner(port, passwordAndKeyFile[0], passwordAndKeyFile[1]);
             },
             e -> log.error("Cannot create the first administrator", e));
   }
@@ -161,7 +171,7 @@ public class InitialAdmin {
     return file;
   }
 
-  private void banner(int port, String password) {
+  private void banner(int port, String password, String signalKeyFile) {
     String url = "http://localhost:" + port;
     StringBuilder text = new StringBuilder();
     text.append("\n  Airlock is ready at ").append(url).append('\n');
@@ -176,6 +186,11 @@ public class InitialAdmin {
     } else if (Files.exists(passwordFile())) {
       text.append("\n  Log in as ").append(USERNAME).append(" with the one-time password in ");
       text.append(passwordFile()).append('\n');
+    }
+    if (!signalKeyFile.isEmpty()) {
+      text.append("\n  Signal nodes on this host authenticate with the API key in ")
+          .append(signalKeyFile)
+          .append('\n');
     }
     text.append("\n  Data: ").append(properties.dataDir().toAbsolutePath().normalize());
     text.append(

@@ -1,0 +1,2 @@
+/** Agents: join tokens, enrolment, identity proofs, presence and revocation. */
+package dev.airlock.platform.agent;

@@ -1,0 +1,107 @@
+package dev.airlock.platform.session;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.airlock.platform.AirlockProperties;
+import dev.airlock.platform.api.model.IceServer;
+import dev.airlock.platform.auth.Secrets;
+import dev.airlock.platform.auth.SigningKeys;
+import java.time.Instant;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+
+/**
+ * Signs connect tokens: ES256 JWTs with audience {@code airlock-signal}, valid {@code
+ * airlock.sessions.connect-token-ttl} (at most 60 s), bound to one session ({@code sid}), agent
+ * ({@code agt}), signal node ({@code nod}), mode and transport, and carrying the session's ICE
+ * servers for the agent. Signal nodes verify them offline with the platform's JWKS; each one is
+ * redeemed once, through the platform, so a replay fails on every node.
+ */
+@Component
+public class ConnectTokenIssuer {
+
+  /** The audience of connect tokens. */
+  public static final String AUDIENCE = "airlock-signal";
+
+  private final SigningKeys keys;
+  private final AirlockProperties properties;
+
+  public ConnectTokenIssuer(SigningKeys keys, AirlockProperties properties) {
+    this.keys = keys;
+    this.properties = properties;
+  }
+
+  /** What a connect token says. */
+  public record Grant(
+      String tokenId,
+      String sessionId,
+      String userId,
+      String username,
+      String agentId,
+      String nodeId,
+      String mode,
+      String transport,
+      List<IceServer> iceServers,
+      Instant expiresAt) {}
+
+  /** The token for {@code grant}. */
+  public Mono<String> issue(Grant grant) {
+    return keys.current()
+        .map(
+            key -> {
+              Instant now = Instant.now();
+              List<Map<String, Object>> ice =
+                  grant.iceServers().stream()
+                      .map(
+                          server -> {
+                            Map<String, Object> entry = new LinkedHashMap<>();
+                            entry.put("urls", server.getUrls());
+                            if (server.getUsername() != null) {
+                              entry.put("username", server.getUsername());
+                              entry.put("credential", server.getCredential());
+                            }
+                            return entry;
+                          })
+                      .toList();
+              SignedJWT jwt =
+                  new SignedJWT(
+                      new JWSHeader.Builder(JWSAlgorithm.ES256)
+                          .keyID(key.getKeyID())
+                          .type(JOSEObjectType.JWT)
+                          .build(),
+                      new JWTClaimsSet.Builder()
+                          .issuer(properties.tokens().issuer())
+                          .audience(AUDIENCE)
+                          .subject(grant.userId())
+                          .jwtID(grant.tokenId())
+                          .issueTime(Date.from(now))
+                          .notBeforeTime(Date.from(now))
+                          .expirationTime(Date.from(grant.expiresAt()))
+                          .claim("sid", grant.sessionId())
+                          .claim("agt", grant.agentId())
+                          .claim("nod", grant.nodeId())
+                          .claim("mod", grant.mode())
+                          .claim("trp", grant.transport())
+                          .claim("ice", ice)
+                          .claim("name", grant.username())
+                          .build());
+              try {
+                ECDSASigner signer = new ECDSASigner(key);
+                signer.getJCAContext().setSecureRandom(Secrets.random());
+                jwt.sign(signer);
+              } catch (JOSEException e) {
+                throw new IllegalStateException("Cannot sign a connect token", e);
+              }
+              return jwt.serialize();
+            });
+  }
+}

@@ -1,0 +1,252 @@
+package dev.airlock.platform.session;
+
+import dev.airlock.platform.AirlockProperties;
+import dev.airlock.platform.agent.AgentRepository;
+import dev.airlock.platform.agent.AgentRow;
+import dev.airlock.platform.api.SessionsApi;
+import dev.airlock.platform.api.model.IceServer;
+import dev.airlock.platform.api.model.Session;
+import dev.airlock.platform.api.model.SessionCreate;
+import dev.airlock.platform.api.model.SessionCreated;
+import dev.airlock.platform.api.model.SessionMode;
+import dev.airlock.platform.api.model.SessionPage;
+import dev.airlock.platform.api.model.SessionState;
+import dev.airlock.platform.api.model.SessionTransport;
+import dev.airlock.platform.auth.Caller;
+import dev.airlock.platform.problem.ApiProblem;
+import dev.airlock.platform.problem.ProblemType;
+import dev.airlock.platform.rbac.Access;
+import dev.airlock.platform.signalnode.SignalNodeClient;
+import dev.airlock.platform.signalnode.SignalNodes;
+import dev.airlock.platform.web.Cursors;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ServerWebExchange;
+import reactor.core.publisher.Mono;
+
+/**
+ * Serves the session operations. Opening a session checks the caller's rules against the target
+ * agent's labels ({@code connect} for control, {@code view} or {@code connect} for view), records
+ * and audits it, and hands out a connect token for the signal node that holds the agent.
+ */
+@RestController
+public class SessionHandler implements SessionsApi {
+
+  private final AgentRepository agents;
+  private final SessionRepository sessions;
+  private final SignalNodes nodes;
+  private final SignalNodeClient nodeClient;
+  private final ConnectTokenIssuer tokens;
+  private final IceServers ice;
+  private final Access access;
+  private final TransactionalOperator tx;
+  private final AirlockProperties.Sessions settings;
+
+  public SessionHandler(
+      AgentRepository agents,
+      SessionRepository sessions,
+      SignalNodes nodes,
+      SignalNodeClient nodeClient,
+      ConnectTokenIssuer tokens,
+      IceServers ice,
+      Access access,
+      TransactionalOperator tx,
+      AirlockProperties properties) {
+    this.agents = agents;
+    this.sessions = sessions;
+    this.nodes = nodes;
+    this.nodeClient = nodeClient;
+    this.tokens = tokens;
+    this.ice = ice;
+    this.access = access;
+    this.tx = tx;
+    this.settings = properties.sessions();
+  }
+
+  @Override
+  public Mono<ResponseEntity<SessionCreated>> createSession(
+      Mono<SessionCreate> body, ServerWebExchange exchange) {
+    Caller caller = Access.caller(exchange);
+    return body.flatMap(
+        create ->
+            agents
+                .findByIdOrName(create.getTarget())
+                .filter(agent -> agent.revokedAt() == null)
+                .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("agent", create.getTarget())))
+                .flatMap(agent -> open(exchange, caller, create, agent)));
+  }
+
+  private Mono<ResponseEntity<SessionCreated>> open(
+      ServerWebExchange exchange, Caller caller, SessionCreate create, AgentRow agent) {
+    SessionMode mode = create.getMode() == null ? SessionMode.CONTROL : create.getMode();
+    boolean allowed =
+        caller.grants().allows("agent", "connect", agent.labels())
+            || (mode == SessionMode.VIEW
+                && caller.grants().allows("agent", "view", agent.labels()));
+    if (!allowed) {
+      String verb = mode == SessionMode.VIEW ? "view (or connect)" : "connect";
+      return access.forbid(
+          exchange,
+          agent.id() + " (" + agent.name() + ")",
+          "not allowed: agent:" + verb,
+          "Your roles do not allow " + verb + " on agent " + agent.name());
+    }
+    if (!agent.online()) {
+      return Mono.error(
+          new ApiProblem(
+              ProblemType.AGENT_OFFLINE,
+              "Agent " + agent.name() + " is not connected to any signal node; try again later"));
+    }
+    SessionTransport transport =
+        settings.forceRelay()
+            ? SessionTransport.RELAY
+            : create.getTransport() == null ? SessionTransport.AUTO : create.getTransport();
+    UUID id = UUID.randomUUID();
+    String tokenId = UUID.randomUUID().toString();
+    Instant expires = Instant.now().plus(settings.connectTokenTtl());
+    List<IceServer> servers = ice.forSession(caller.userId());
+    return nodes
+        .find(agent.signalNodeId())
+        .switchIfEmpty(
+            Mono.error(
+                () ->
+                    new ApiProblem(
+                        ProblemType.AGENT_OFFLINE,
+                        "Agent " + agent.name() + "'s signal node is not registered")))
+        .flatMap(
+            node ->
+                tx.transactional(
+                        sessions
+                            .insert(
+                                id,
+                                caller.userId(),
+                                caller.username(),
+                                agent.id(),
+                                mode,
+                                transport,
+                                tokenId,
+                                expires,
+                                node.id())
+                            .then(
+                                access.success(
+                                    exchange,
+                                    "session.create",
+                                    "session",
+                                    id
+                                        + " (agent "
+                                        + agent.name()
+                                        + ", "
+                                        + mode.getValue()
+                                        + ", "
+                                        + transport.getValue()
+                                        + ")")))
+                    .then(
+                        tokens.issue(
+                            new ConnectTokenIssuer.Grant(
+                                tokenId,
+                                id.toString(),
+                                caller.userId().toString(),
+                                caller.username(),
+                                agent.id().toString(),
+                                node.id(),
+                                mode.getValue(),
+                                transport.getValue(),
+                                servers,
+                                expires)))
+                    .zipWith(sessions.find(id))
+                    .map(
+                        tokenAndRow -> {
+                          Session s = tokenAndRow.getT2().session();
+                          SessionCreated created =
+                              new SessionCreated(
+                                  s.getId(),
+                                  s.getUserId(),
+                                  s.getUsername(),
+                                  s.getAgentId(),
+                                  s.getMode(),
+                                  s.getTransport(),
+                                  s.getState(),
+                                  s.getCreatedAt(),
+                                  tokenAndRow.getT1(),
+                                  expires.atOffset(ZoneOffset.UTC),
+                                  node.clientUrl(),
+                                  servers,
+                                  agent.dtlsFingerprint());
+                          created.setSignalNodeId(node.id());
+                          return ResponseEntity.status(HttpStatus.CREATED)
+                              .header(HttpHeaders.CACHE_CONTROL, "no-store")
+                              .body(created);
+                        }));
+  }
+
+  @Override
+  public Mono<ResponseEntity<SessionPage>> listSessions(
+      SessionState state, UUID agent, Integer limit, String cursor, ServerWebExchange exchange) {
+    Caller caller = Access.caller(exchange);
+    UUID onlyUser = Access.allows(exchange, Map.of(), null) ? null : caller.userId();
+    long before = Cursors.decode(cursor, Long.MAX_VALUE);
+    return sessions
+        .page(onlyUser, state, agent, before, limit + 1)
+        .collectList()
+        .map(
+            rows -> {
+              List<SessionRepository.Row> page =
+                  rows.size() > limit ? rows.subList(0, limit) : rows;
+              SessionPage result =
+                  new SessionPage(page.stream().map(SessionRepository.Row::session).toList());
+              if (rows.size() > limit) {
+                result.setNextCursor(Cursors.encode(page.get(page.size() - 1).rowNo()));
+              }
+              return ResponseEntity.ok(result);
+            });
+  }
+
+  @Override
+  public Mono<ResponseEntity<Session>> getSession(UUID sessionId, ServerWebExchange exchange) {
+    return find(sessionId)
+        .flatMap(
+            row ->
+                access
+                    .require(exchange, Map.of(), row.session().getUserId(), sessionId.toString())
+                    .thenReturn(ResponseEntity.ok(row.session())));
+  }
+
+  @Override
+  public Mono<ResponseEntity<Void>> terminateSession(UUID sessionId, ServerWebExchange exchange) {
+    Caller caller = Access.caller(exchange);
+    return find(sessionId)
+        .flatMap(
+            row ->
+                access
+                    .require(exchange, Map.of(), row.session().getUserId(), sessionId.toString())
+                    .then(
+                        tx.transactional(
+                            sessions
+                                .terminate(sessionId, "terminated by " + caller.username())
+                                .filter(ended -> ended)
+                                .flatMap(
+                                    ended ->
+                                        access.success(
+                                            exchange,
+                                            "session.terminate",
+                                            "session",
+                                            sessionId.toString()))))
+                    .then(
+                        row.session().getState() == SessionState.ACTIVE
+                            ? nodeClient.cutSession(row.session().getSignalNodeId(), sessionId)
+                            : Mono.empty()))
+        .thenReturn(ResponseEntity.noContent().build());
+  }
+
+  private Mono<SessionRepository.Row> find(UUID id) {
+    return sessions.find(id).switchIfEmpty(Mono.error(() -> ApiProblem.notFound("session", id)));
+  }
+}

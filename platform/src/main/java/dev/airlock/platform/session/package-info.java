@@ -1,0 +1,2 @@
+/** Remote sessions: RBAC on the target agent, connect tokens, ICE servers, termination. */
+package dev.airlock.platform.session;
