@@ -257,12 +257,131 @@ test_deps_node() {
   test_deps_log "node: $(node --version), npm $(npm --version)"
 }
 
+# --- WebRTC peers: libpulse, network namespaces, coturn -------------------------------------
+#
+# webrtc-java ignores loopback, so the WebRTC tests run their peers in network namespaces:
+#
+#   root namespace: bridge alk-br0 10.231.0.1/24 (platform, signal, coturn listen here)
+#                   bridge alk-br1 10.232.0.1/24
+#   alk-a1 10.231.0.11, alk-a2 10.231.0.12 (agents), alk-cl 10.231.0.21 (client)  on alk-br0
+#   alk-iso 10.232.0.11 (an agent)                                                 on alk-br1
+#
+# No namespace has a default route, so alk-iso and alk-cl cannot reach each other while both
+# reach the root namespace: peer to peer is impossible between them and the relay must work.
+
+TEST_NETNS_BR0_ADDR=10.231.0.1
+TEST_NETNS_BR1_ADDR=10.232.0.1
+
+test_deps_webrtc_libs() {
+  if ldconfig -p 2>/dev/null | grep -q 'libpulse\.so\.0'; then
+    return 0
+  fi
+  test_deps_log "webrtc: installing libpulse0 (webrtc-java links against it, even headless)"
+  test_deps_apt_install libpulse0
+}
+
+_test_deps_netns_add() { # name bridge address
+  local ns=$1 br=$2 addr=$3 host="v-$1"
+  ip netns add "$ns" || return 1
+  ip link add "$host" type veth peer name eth0 netns "$ns" || return 1
+  ip link set "$host" master "$br" up || return 1
+  ip -n "$ns" addr add "$addr/24" dev eth0 || return 1
+  ip -n "$ns" link set eth0 up || return 1
+  ip -n "$ns" link set lo up || return 1
+}
+
+test_deps_netns() {
+  if [[ $(id -u) -ne 0 ]]; then
+    test_deps_fail "the WebRTC tests create network namespaces and need root"
+    return 1
+  fi
+  if ! command -v ip >/dev/null 2>&1; then
+    test_deps_apt_install iproute2 || return 1
+  fi
+  _test_deps_netns_stop 2>/dev/null # leftovers of an interrupted run
+  _test_deps_on_down _test_deps_netns_stop
+  ip link add alk-br0 type bridge && ip addr add "$TEST_NETNS_BR0_ADDR/24" dev alk-br0 &&
+    ip link set alk-br0 up &&
+    ip link add alk-br1 type bridge && ip addr add "$TEST_NETNS_BR1_ADDR/24" dev alk-br1 &&
+    ip link set alk-br1 up &&
+    _test_deps_netns_add alk-a1 alk-br0 10.231.0.11 &&
+    _test_deps_netns_add alk-a2 alk-br0 10.231.0.12 &&
+    _test_deps_netns_add alk-cl alk-br0 10.231.0.21 &&
+    _test_deps_netns_add alk-iso alk-br1 10.232.0.11 ||
+    { test_deps_fail "could not create the test network namespaces (ip netns / veth / bridge)"; return 1; }
+  # Check each path (when ping is there; the tests would fail anyway, less clearly).
+  local ns
+  command -v ping >/dev/null 2>&1 || { export AIRLOCK_TEST_NETNS=1; return 0; }
+  for ns in alk-a1 alk-a2 alk-cl; do
+    ip netns exec "$ns" ping -c1 -W2 "$TEST_NETNS_BR0_ADDR" >/dev/null 2>&1 ||
+      { test_deps_fail "namespace $ns cannot reach $TEST_NETNS_BR0_ADDR"; return 1; }
+  done
+  ip netns exec alk-iso ping -c1 -W2 "$TEST_NETNS_BR1_ADDR" >/dev/null 2>&1 ||
+    { test_deps_fail "namespace alk-iso cannot reach $TEST_NETNS_BR1_ADDR"; return 1; }
+  if ip netns exec alk-iso ping -c1 -W1 10.231.0.21 >/dev/null 2>&1; then
+    test_deps_fail "alk-iso reaches alk-cl; the no-route topology is broken"
+    return 1
+  fi
+  export AIRLOCK_TEST_NETNS=1
+  test_deps_log "netns: alk-a1, alk-a2, alk-cl on alk-br0 ($TEST_NETNS_BR0_ADDR), alk-iso on alk-br1 ($TEST_NETNS_BR1_ADDR)"
+}
+
+_test_deps_netns_stop() {
+  local ns
+  for ns in alk-a1 alk-a2 alk-cl alk-iso; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+    ip link del "v-$ns" 2>/dev/null
+  done
+  ip link del alk-br0 2>/dev/null
+  ip link del alk-br1 2>/dev/null
+  return 0
+}
+
+test_deps_coturn() {
+  local turnserver
+  if ! turnserver="$(_test_deps_which turnserver)"; then
+    test_deps_apt_install coturn || return 1
+    turnserver="$(_test_deps_which turnserver)" ||
+      { test_deps_fail "coturn is installed but turnserver is not found"; return 1; }
+  fi
+  local dir
+  _test_deps_workdir && dir="$_test_deps_tmp/coturn" && mkdir -p "$dir" || return 1
+  "$turnserver" --stun-only -n --no-cli --listening-ip "$TEST_NETNS_BR0_ADDR" \
+    --listening-ip "$TEST_NETNS_BR1_ADDR" --listening-port 3478 --no-tls --no-dtls \
+    --log-file "$dir/turnserver.log" --simple-log --pidfile "$dir/turnserver.pid" \
+    </dev/null >/dev/null 2>&1 &
+  _TEST_DEPS_COTURN_PID=$!
+  _test_deps_on_down _test_deps_coturn_stop
+  local deadline=$((SECONDS + 15))
+  until grep -qs "listener opened on" "$dir/turnserver.log" 2>/dev/null || ss -lun 2>/dev/null | grep -q "$TEST_NETNS_BR0_ADDR:3478"; do
+    if ! kill -0 "$_TEST_DEPS_COTURN_PID" 2>/dev/null; then
+      tail -n 20 "$dir/turnserver.log" >&2 2>/dev/null
+      test_deps_fail "turnserver exited during startup"
+      return 1
+    fi
+    [[ $SECONDS -lt $deadline ]] || { test_deps_fail "turnserver did not listen within 15 s"; return 1; }
+    sleep 0.2
+  done
+  export AIRLOCK_TEST_STUN_URL="stun:$TEST_NETNS_BR0_ADDR:3478"
+  export AIRLOCK_TEST_COTURN_LOG="$dir/turnserver.log"
+  test_deps_log "coturn: STUN on $TEST_NETNS_BR0_ADDR:3478 and $TEST_NETNS_BR1_ADDR:3478 (pid $_TEST_DEPS_COTURN_PID)"
+}
+
+_test_deps_coturn_stop() {
+  local pid=${_TEST_DEPS_COTURN_PID:-}
+  [[ -n $pid ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  _TEST_DEPS_COTURN_PID=""
+}
+
 # --- entry points ------------------------------------------------------------------------
 
 # Ensures every test dependency; on failure, stops what it already started.
 test_deps_up() {
   local dep
-  for dep in test_deps_mariadb test_deps_node; do
+  for dep in test_deps_mariadb test_deps_node test_deps_webrtc_libs test_deps_netns test_deps_coturn; do
     if ! "$dep"; then
       test_deps_down
       return 1
@@ -293,9 +412,10 @@ _test_deps_main() {
       test_deps_up
       mkdir -p "$(dirname "$TEST_DEPS_STATE_FILE")"
       {
-        declare -p _TEST_DEPS_MARIADB_PID _TEST_DEPS_MARIADB_DIR _test_deps_stops _test_deps_tmp 2>/dev/null || true
+        declare -p _TEST_DEPS_MARIADB_PID _TEST_DEPS_MARIADB_DIR _TEST_DEPS_COTURN_PID _test_deps_stops _test_deps_tmp 2>/dev/null || true
       } >"$TEST_DEPS_STATE_FILE"
       printf 'export AIRLOCK_TEST_DATABASE_URL=%q\n' "$AIRLOCK_TEST_DATABASE_URL"
+      printf 'export AIRLOCK_TEST_NETNS=1 AIRLOCK_TEST_STUN_URL=%q AIRLOCK_TEST_COTURN_LOG=%q\n' "$AIRLOCK_TEST_STUN_URL" "$AIRLOCK_TEST_COTURN_LOG"
       test_deps_log "left running; stop with: $0 down"
       ;;
     down)

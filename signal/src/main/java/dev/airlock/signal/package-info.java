@@ -1,0 +1,2 @@
+/** The Airlock signal node: agents' and clients' WebSockets, signalling, relay and admin API. */
+package dev.airlock.signal;

@@ -1,0 +1,103 @@
+package dev.airlock.signal.session;
+
+import dev.airlock.sdk.model.SessionPath;
+import dev.airlock.signal.socket.PeerSocket;
+import dev.airlock.signal.token.ConnectToken;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One session running through this node: a client paired with an agent, from the client's {@code
+ * welcome} to its end. Safe to use from both peers' event loops.
+ */
+public final class LiveSession {
+
+  private final ConnectToken token;
+  private final PeerSocket agent;
+  private final PeerSocket client;
+  private final Instant startedAt = Instant.now();
+  private final AtomicLong bytesFromClient = new AtomicLong();
+  private final AtomicLong bytesFromAgent = new AtomicLong();
+  private final AtomicBoolean ended = new AtomicBoolean();
+  private volatile boolean sdpExchanged;
+  private volatile boolean relaying;
+
+  LiveSession(ConnectToken token, PeerSocket agent, PeerSocket client) {
+    this.token = token;
+    this.agent = agent;
+    this.client = client;
+  }
+
+  public UUID id() {
+    return token.sessionId();
+  }
+
+  public ConnectToken token() {
+    return token;
+  }
+
+  /** The agent's socket. */
+  public PeerSocket agent() {
+    return agent;
+  }
+
+  /** The client's socket. */
+  public PeerSocket client() {
+    return client;
+  }
+
+  /** Whether the token allows the relay only (no peer-to-peer signalling). */
+  public boolean relayOnly() {
+    return token.relayOnly();
+  }
+
+  /** Records that an SDP offer or answer went through. */
+  public void sdpExchanged() {
+    sdpExchanged = true;
+  }
+
+  /** Switches the session to the relay: binary frames flow from now on. */
+  public void startRelay() {
+    relaying = true;
+  }
+
+  public boolean relaying() {
+    return relaying;
+  }
+
+  public void countFromClient(long bytes) {
+    bytesFromClient.addAndGet(bytes);
+  }
+
+  public void countFromAgent(long bytes) {
+    bytesFromAgent.addAndGet(bytes);
+  }
+
+  public long bytesFromClient() {
+    return bytesFromClient.get();
+  }
+
+  public long bytesFromAgent() {
+    return bytesFromAgent.get();
+  }
+
+  /** {@code relay} if the relay was used, {@code p2p} if an SDP was exchanged, else null. */
+  public SessionPath path() {
+    if (relaying) {
+      return SessionPath.RELAY;
+    }
+    return sdpExchanged ? SessionPath.P2P : null;
+  }
+
+  public Duration duration() {
+    return Duration.between(startedAt, Instant.now());
+  }
+
+  /** True the first time only: the caller then ends the session. */
+  boolean markEnded() {
+    return ended.compareAndSet(false, true);
+  }
+}

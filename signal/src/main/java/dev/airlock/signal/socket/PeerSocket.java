@@ -1,0 +1,321 @@
+package dev.airlock.signal.socket;
+
+import dev.airlock.protocol.CloseCodes;
+import dev.airlock.protocol.ProtocolException;
+import dev.airlock.protocol.SignalCodec;
+import dev.airlock.protocol.message.SignalMessage;
+import dev.airlock.signal.limit.SocketRateLimit;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.web.reactive.socket.CloseStatus;
+import org.springframework.web.reactive.socket.WebSocketMessage;
+import org.springframework.web.reactive.socket.WebSocketSession;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Sinks;
+
+/**
+ * One live WebSocket, agent's or client's. Inbound frames are checked against the size and rate
+ * limits and handed to a {@link SocketListener} one at a time; outbound messages are queued in
+ * order and written as the peer reads them. {@link #close(int, String)} sends what is queued, then
+ * the close frame.
+ *
+ * <p>Relayed binary frames are forwarded without copying: the inbound Netty buffer is retained and
+ * becomes the outbound frame. When more than {@link #HIGH_WATER} messages wait for this socket,
+ * {@link #forward(DataBuffer)} holds its caller until the queue drains below {@link #LOW_WATER}, so
+ * the sending peer's socket stops being read (TCP backpressure) instead of this node buffering
+ * without bound.
+ */
+public final class PeerSocket {
+
+  /** Whose socket it is. */
+  public enum Kind {
+    AGENT,
+    CLIENT
+  }
+
+  /** Queued outbound messages at which forwarders wait. */
+  public static final int HIGH_WATER = 32;
+
+  /** Queued outbound messages at which waiting forwarders resume. */
+  public static final int LOW_WATER = 8;
+
+  /** How long a close may wait for queued messages before the close frame goes anyway. */
+  static final Duration CLOSE_GRACE = Duration.ofSeconds(3);
+
+  private static final Logger log = LoggerFactory.getLogger(PeerSocket.class);
+
+  private final WebSocketSession session;
+  private final Kind kind;
+  private final SocketRateLimit rateLimit = new SocketRateLimit();
+  private final Sinks.Many<WebSocketMessage> outbound =
+      Sinks.many().unicast().onBackpressureBuffer();
+  private final AtomicInteger queued = new AtomicInteger();
+  private final Queue<MonoSink<Void>> waiters = new ConcurrentLinkedQueue<>();
+  private final AtomicReference<CloseStatus> closing = new AtomicReference<>();
+  private final Sinks.Empty<Void> gone = Sinks.empty();
+  private volatile CloseStatus peerStatus;
+
+  public PeerSocket(WebSocketSession session, Kind kind) {
+    this.session = session;
+    this.kind = kind;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  /** The peer's address, for log lines. */
+  public String remote() {
+    var address = session.getHandshakeInfo().getRemoteAddress();
+    return address == null ? "?" : address.getAddress().getHostAddress() + ":" + address.getPort();
+  }
+
+  /** Whether this socket still sends (no close requested, peer still there). */
+  public boolean isOpen() {
+    return closing.get() == null;
+  }
+
+  /** Completes when the socket is gone. */
+  public Mono<Void> whenGone() {
+    return gone.asMono();
+  }
+
+  /**
+   * Runs the socket with {@code listener} until it is closed by either side.
+   *
+   * @return completes when the socket is gone, after {@link SocketListener#onClosed}
+   */
+  public Mono<Void> run(SocketListener listener) {
+    session.closeStatus().subscribe(status -> peerStatus = status, error -> {});
+    Mono<Void> sending =
+        session
+            .send(
+                outbound
+                    .asFlux()
+                    .doOnNext(message -> dequeued())
+                    .doOnDiscard(WebSocketMessage.class, PeerSocket::release))
+            .onErrorResume(error -> Mono.empty())
+            .then(Mono.defer(() -> session.close(closeStatus())))
+            .onErrorResume(error -> Mono.empty());
+    Mono<Void> receiving =
+        session
+            .receive()
+            // The buffer is freed when this callback returns; keep it until handled.
+            .doOnNext(WebSocketMessage::retain)
+            .concatMap(message -> handle(message, listener), 1)
+            .doOnDiscard(WebSocketMessage.class, PeerSocket::release)
+            .onErrorResume(
+                error -> {
+                  closeFor(error);
+                  return Mono.empty();
+                })
+            .then()
+            .doFinally(signal -> close(CloseCodes.NORMAL, ""));
+    return Mono.when(sending, receiving)
+        .doFinally(
+            signal -> {
+              wakeWaiters();
+              CloseStatus ours = closing.get();
+              CloseStatus status = peerStatus != null ? peerStatus : ours;
+              try {
+                listener.onClosed(status);
+              } finally {
+                gone.tryEmitEmpty();
+              }
+            });
+  }
+
+  private Mono<Void> handle(WebSocketMessage message, SocketListener listener) {
+    if (!isOpen()) {
+      // Closing: whatever the peer still sends is not acted upon.
+      release(message);
+      return Mono.empty();
+    }
+    Mono<Void> handled;
+    if (message.getType() == WebSocketMessage.Type.TEXT) {
+      handled = text(message, listener);
+    } else if (message.getType() == WebSocketMessage.Type.BINARY) {
+      String violation = rateLimit.admitBinary();
+      if (violation != null) {
+        release(message);
+        return closing(CloseCodes.RATE_LIMITED, violation);
+      }
+      handled = Mono.defer(() -> listener.onBinary(message.getPayload()));
+    } else {
+      // Pings and pongs are answered by reactor-netty; nothing to do.
+      release(message);
+      return Mono.empty();
+    }
+    return handled.onErrorResume(
+        error -> {
+          closeFor(error);
+          return Mono.empty();
+        });
+  }
+
+  private Mono<Void> text(WebSocketMessage message, SocketListener listener) {
+    int size = message.getPayload().readableByteCount();
+    String text;
+    try {
+      if (size > SignalCodec.MAX_TEXT_FRAME) {
+        return closing(
+            CloseCodes.TOO_BIG,
+            "text message of "
+                + size
+                + " bytes (expected: at most "
+                + SignalCodec.MAX_TEXT_FRAME
+                + ")");
+      }
+      String violation = rateLimit.admitText();
+      if (violation != null) {
+        return closing(CloseCodes.RATE_LIMITED, violation);
+      }
+      text = message.getPayload().toString(StandardCharsets.UTF_8);
+    } finally {
+      release(message);
+    }
+    return Mono.defer(() -> listener.onText(text));
+  }
+
+  private Mono<Void> closing(int code, String reason) {
+    close(code, reason);
+    return Mono.empty();
+  }
+
+  private void closeFor(Throwable error) {
+    if (error instanceof CloseException close) {
+      close(close.code(), close.getMessage());
+    } else if (error instanceof ProtocolException protocol) {
+      close(CloseCodes.PROTOCOL_ERROR, protocol.getMessage());
+    } else if (error instanceof TooLongFrameException
+        || error instanceof CorruptedWebSocketFrameException) {
+      close(CloseCodes.TOO_BIG, "message too big: " + error.getMessage());
+    } else {
+      log.error("Closing a {} socket from {} after an internal error", kind, remote(), error);
+      close(1011, "internal error");
+    }
+  }
+
+  /** Queues a message; dropped when the socket is closing. */
+  public void send(SignalMessage message) {
+    emit(session.textMessage(SignalCodec.encode(message)));
+  }
+
+  /**
+   * Queues a relayed binary frame, taking ownership of {@code frame} (released if the socket is
+   * closing). Completes when the frame is queued; waits first while this socket's queue is full.
+   */
+  public Mono<Void> forward(DataBuffer frame) {
+    AtomicBoolean handedOver = new AtomicBoolean();
+    return whenWritable()
+        .then(
+            Mono.fromRunnable(
+                () -> {
+                  if (handedOver.compareAndSet(false, true)) {
+                    emit(new WebSocketMessage(WebSocketMessage.Type.BINARY, frame));
+                  }
+                }))
+        .doOnCancel(
+            () -> {
+              if (handedOver.compareAndSet(false, true)) {
+                DataBufferUtils.release(frame);
+              }
+            })
+        .then();
+  }
+
+  private synchronized void emit(WebSocketMessage message) {
+    // Serialised: agent and client event loops both write into the same queue.
+    if (closing.get() != null) {
+      release(message);
+      return;
+    }
+    queued.incrementAndGet();
+    if (outbound.tryEmitNext(message).isFailure()) {
+      queued.decrementAndGet();
+      release(message);
+    }
+  }
+
+  private void dequeued() {
+    if (queued.decrementAndGet() <= LOW_WATER) {
+      wakeWaiters();
+    }
+  }
+
+  /** Completes at once while the queue has room, else when it drains or the socket closes. */
+  Mono<Void> whenWritable() {
+    if (queued.get() < HIGH_WATER || !isOpen()) {
+      return Mono.empty();
+    }
+    return Mono.create(
+        sink -> {
+          waiters.add(sink);
+          // It may have drained between the check and the add.
+          if (queued.get() < HIGH_WATER || !isOpen()) {
+            wakeWaiters();
+          }
+        });
+  }
+
+  private void wakeWaiters() {
+    MonoSink<Void> waiter;
+    while ((waiter = waiters.poll()) != null) {
+      waiter.success();
+    }
+  }
+
+  /**
+   * Sends what is queued, then closes with {@code code} and {@code reason} (at most 123 bytes of
+   * UTF-8, as WebSocket allows). Only the first close counts.
+   */
+  public void close(int code, String reason) {
+    CloseStatus status = status(code, reason);
+    synchronized (this) {
+      if (!closing.compareAndSet(null, status)) {
+        return;
+      }
+      outbound.tryEmitComplete();
+    }
+    wakeWaiters();
+    // A peer that does not read would hold the close frame behind its queue forever.
+    Mono.delay(CLOSE_GRACE)
+        .takeUntilOther(gone.asMono())
+        .flatMap(tick -> session.close(status))
+        .subscribe(done -> {}, error -> {});
+  }
+
+  private CloseStatus closeStatus() {
+    CloseStatus status = closing.get();
+    return status != null ? status : CloseStatus.NORMAL;
+  }
+
+  static CloseStatus status(int code, String reason) {
+    byte[] bytes = reason == null ? new byte[0] : reason.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= 123) {
+      return new CloseStatus(code, reason);
+    }
+    String cut = new String(bytes, 0, 120, StandardCharsets.UTF_8);
+    // Cutting may split a character; drop the replacement character it leaves.
+    while (!cut.isEmpty() && cut.getBytes(StandardCharsets.UTF_8).length > 120) {
+      cut = cut.substring(0, cut.length() - 1);
+    }
+    return new CloseStatus(code, cut + "...");
+  }
+
+  private static void release(WebSocketMessage message) {
+    DataBufferUtils.release(message.getPayload());
+  }
+}
