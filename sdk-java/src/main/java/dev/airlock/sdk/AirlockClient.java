@@ -10,6 +10,9 @@ import dev.airlock.sdk.api.RolesApi;
 import dev.airlock.sdk.api.SessionsApi;
 import dev.airlock.sdk.api.SignalNodesApi;
 import dev.airlock.sdk.api.UsersApi;
+import dev.airlock.sdk.connect.ConnectOptions;
+import dev.airlock.sdk.connect.RemoteSession;
+import dev.airlock.sdk.connect.SessionConnector;
 import dev.airlock.sdk.invoker.ApiClient;
 import dev.airlock.sdk.model.TokenPair;
 import io.netty.channel.ChannelOption;
@@ -77,6 +80,7 @@ public final class AirlockClient {
   private final AgentsApi agents;
   private final SessionsApi sessions;
   private final SignalNodesApi signalNodes;
+  private final SessionConnector connector;
 
   /**
    * @param transport JSON codecs and problem mapping, no credentials
@@ -113,6 +117,7 @@ public final class AirlockClient {
     this.agents = new AgentsApi(authenticated);
     this.sessions = new SessionsApi(authenticated);
     this.signalNodes = new SignalNodesApi(authenticated);
+    this.connector = new SessionConnector(sessions);
   }
 
   /** Starts configuring a client; {@link Builder#baseUrl(String)} is required. */
@@ -237,6 +242,37 @@ public final class AirlockClient {
    */
   public SessionsApi sessions() {
     return sessions;
+  }
+
+  /**
+   * Opens a remote session to {@code target} (an agent's id or name) with the {@link
+   * ConnectOptions#defaults() defaults}: control mode, peer to peer with the relay as fallback,
+   * channels {@code echo} and {@code info}.
+   *
+   * @see #connect(String, ConnectOptions)
+   */
+  public Mono<RemoteSession> connect(String target) {
+    return connect(target, ConnectOptions.defaults());
+  }
+
+  /**
+   * Opens a remote session to {@code target} (an agent's id or name): creates it on the platform
+   * ({@code POST /api/v1/sessions}), connects to the signal node holding the agent with the
+   * single-use connect token, and sets up the channels in {@code options}, peer to peer (WebRTC,
+   * DTLS) unless the transport is {@code relay}, through the node's relay when peer to peer has not
+   * connected within {@link ConnectOptions#p2pTimeout()}. The agent's SDP answer must carry the
+   * DTLS fingerprint the platform registered for it.
+   *
+   * @return the session once its channels can be used; fails with an {@link
+   *     AirlockProblemException} when the platform refuses the session (403, 404, 409), and with an
+   *     {@link dev.airlock.sdk.connect.AirlockConnectException} when the signal node cannot be
+   *     reached or refuses (its close code: 4401 token refused, 4404 agent not on that node, 4409
+   *     token already used), a step times out, or the DTLS fingerprint does not match
+   */
+  public Mono<RemoteSession> connect(String target, ConnectOptions options) {
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(options, "options");
+    return connector.connect(target, options);
   }
 
   /** The calls signal nodes make (role {@code signal-node}); not for users' programs. */

@@ -59,8 +59,21 @@ public final class PlatformProcess implements AutoCloseable {
     return start(jar, port, (String) null, dataDir, log);
   }
 
+  /** Starts the jar on {@code database} with extra settings ({@code --key=value}). */
+  public static PlatformProcess start(
+      Path jar, int port, TestDatabase database, Path dataDir, Path log, List<String> settings)
+      throws IOException {
+    return start(jar, port, database.platformUrl(), dataDir, log, settings);
+  }
+
   private static PlatformProcess start(
       Path jar, int port, String databaseUrl, Path dataDir, Path log) throws IOException {
+    return start(jar, port, databaseUrl, dataDir, log, List.of());
+  }
+
+  private static PlatformProcess start(
+      Path jar, int port, String databaseUrl, Path dataDir, Path log, List<String> settings)
+      throws IOException {
     Files.createDirectories(log.getParent());
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -71,6 +84,7 @@ public final class PlatformProcess implements AutoCloseable {
       command.add("--airlock.database.url=" + databaseUrl);
     }
     command.add("--airlock.data-dir=" + dataDir);
+    command.addAll(settings);
     Process process =
         new ProcessBuilder(command)
             .redirectErrorStream(true)

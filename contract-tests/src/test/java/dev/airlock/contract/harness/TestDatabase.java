@@ -43,7 +43,7 @@ public final class TestDatabase {
   }
 
   /** A database name not used before, on the configured server. */
-  static TestDatabase fresh() {
+  public static TestDatabase fresh() {
     String configured = System.getenv(SERVER_URL_ENV);
     String serverUrl =
         configured == null || configured.isBlank() ? DEFAULT_SERVER_URL : configured.strip();
@@ -95,7 +95,7 @@ public final class TestDatabase {
   }
 
   /** Fails with a message naming the server and the variable when it cannot be reached. */
-  void requireReachable() {
+  public void requireReachable() {
     try (Connection connection = DriverManager.getConnection(jdbcUrl(""), user, password)) {
       connection.isValid(5);
     } catch (SQLException e) {
@@ -116,7 +116,7 @@ public final class TestDatabase {
   }
 
   /** Drops the database, if it exists. */
-  void drop() throws SQLException {
+  public void drop() throws SQLException {
     try (Connection connection = DriverManager.getConnection(jdbcUrl(""), user, password);
         Statement statement = connection.createStatement()) {
       statement.execute("DROP DATABASE IF EXISTS `" + name + "`");

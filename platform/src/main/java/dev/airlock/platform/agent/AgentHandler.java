@@ -95,10 +95,10 @@ public class AgentHandler implements AgentsApi {
                                           + (maxUses == 1 ? "" : "s")
                                           + ")")
                                   .thenReturn(secret)))
-              .zipWith(joinTokens.find(id))
+              .flatMap(secret -> joinTokens.find(id).map(row -> Map.entry(secret, row)))
               .map(
                   secretAndRow -> {
-                    JoinToken t = secretAndRow.getT2().token();
+                    JoinToken t = secretAndRow.getValue().token();
                     JoinTokenCreated created =
                         new JoinTokenCreated(
                             t.getId(),
@@ -109,7 +109,7 @@ public class AgentHandler implements AgentsApi {
                             t.getCreatedAt(),
                             t.getExpiresAt(),
                             t.getRevoked(),
-                            secretAndRow.getT1());
+                            secretAndRow.getKey());
                     created.setDescription(t.getDescription());
                     created.setCreatedBy(t.getCreatedBy());
                     return ResponseEntity.status(HttpStatus.CREATED)

@@ -161,10 +161,10 @@ public class SessionHandler implements SessionsApi {
                                 transport.getValue(),
                                 servers,
                                 expires)))
-                    .zipWith(sessions.find(id))
+                    .flatMap(token -> sessions.find(id).map(row -> Map.entry(token, row)))
                     .map(
                         tokenAndRow -> {
-                          Session s = tokenAndRow.getT2().session();
+                          Session s = tokenAndRow.getValue().session();
                           SessionCreated created =
                               new SessionCreated(
                                   s.getId(),
@@ -175,7 +175,7 @@ public class SessionHandler implements SessionsApi {
                                   s.getTransport(),
                                   s.getState(),
                                   s.getCreatedAt(),
-                                  tokenAndRow.getT1(),
+                                  tokenAndRow.getKey(),
                                   expires.atOffset(ZoneOffset.UTC),
                                   node.clientUrl(),
                                   servers,

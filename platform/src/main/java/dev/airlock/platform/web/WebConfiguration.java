@@ -1,7 +1,9 @@
 package dev.airlock.platform.web;
 
+import dev.airlock.platform.api.model.AgentKind;
 import dev.airlock.platform.api.model.AuditOutcome;
 import dev.airlock.platform.api.model.ResourceKind;
+import dev.airlock.platform.api.model.SessionState;
 import dev.airlock.platform.api.model.Verb;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.format.FormatterRegistry;
@@ -26,5 +28,7 @@ public class WebConfiguration implements WebFluxConfigurer {
     registry.addConverter(String.class, AuditOutcome.class, AuditOutcome::fromValue);
     registry.addConverter(String.class, ResourceKind.class, ResourceKind::fromValue);
     registry.addConverter(String.class, Verb.class, Verb::fromValue);
+    registry.addConverter(String.class, AgentKind.class, AgentKind::fromValue);
+    registry.addConverter(String.class, SessionState.class, SessionState::fromValue);
   }
 }

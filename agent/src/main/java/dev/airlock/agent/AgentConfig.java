@@ -1,0 +1,174 @@
+package dev.airlock.agent;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * The agent's settings. Each key comes from, in rising precedence: the properties file named by
+ * {@code --config FILE}, an environment variable {@code AIRLOCK_AGENT_<KEY>} (upper case, dashes as
+ * underscores), and an argument {@code --key=value}.
+ *
+ * @param signalUrl the {@code ws://} or {@code wss://} base URL of a signal node
+ * @param joinToken the join token, used only for the first enrolment; may be null once enrolled
+ * @param stateDir where the identity key, agent id and DTLS certificate live
+ * @param hostname the name the agent reports at enrolment
+ */
+public record AgentConfig(URI signalUrl, String joinToken, Path stateDir, String hostname) {
+
+  /** The keys a file, the environment or the arguments may set. */
+  public static final Set<String> KEYS =
+      Set.of("signal-url", "join-token", "state-dir", "hostname");
+
+  /** The state directory when none is configured. */
+  public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/airlock-agent");
+
+  /** The agent's endpoint below the signal URL. */
+  public static final String AGENT_PATH = "/signal/v1/agent";
+
+  /** A setting is missing or malformed; the message says which and what was expected. */
+  public static final class InvalidConfigException extends RuntimeException {
+    InvalidConfigException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Reads the settings from {@code args} ({@code --config FILE}, {@code --config=FILE}, {@code
+   * --key=value}) and {@code environment}.
+   *
+   * @throws InvalidConfigException when an argument, key or value is not allowed
+   */
+  public static AgentConfig load(String[] args, Map<String, String> environment) {
+    Map<String, String> fromArgs = new LinkedHashMap<>();
+    Path file = null;
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("--config")) {
+        if (i + 1 >= args.length) {
+          throw new InvalidConfigException("--config: missing file (expected: --config FILE)");
+        }
+        file = Path.of(args[++i]);
+      } else if (arg.startsWith("--config=")) {
+        file = Path.of(arg.substring("--config=".length()));
+      } else if (arg.startsWith("--") && arg.indexOf('=') > 2) {
+        String key = arg.substring(2, arg.indexOf('='));
+        fromArgs.put(known(key, "argument " + arg), arg.substring(arg.indexOf('=') + 1));
+      } else {
+        throw new InvalidConfigException(
+            "argument "
+                + arg
+                + " (expected: --config FILE or --key=value with a key of "
+                + KEYS
+                + ")");
+      }
+    }
+    Map<String, String> settings = new LinkedHashMap<>();
+    if (file != null) {
+      Properties properties = new Properties();
+      try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        properties.load(reader);
+      } catch (IOException e) {
+        throw new UncheckedIOException("config file " + file + ": " + e.getMessage(), e);
+      }
+      for (String key : properties.stringPropertyNames()) {
+        settings.put(known(key, "key " + key + " in " + file), properties.getProperty(key).strip());
+      }
+    }
+    for (String key : KEYS) {
+      String value = environment.get(environmentName(key));
+      if (value != null && !value.isBlank()) {
+        settings.put(key, value.strip());
+      }
+    }
+    settings.putAll(fromArgs);
+    return of(settings);
+  }
+
+  /** The environment variable that sets {@code key}. */
+  public static String environmentName(String key) {
+    return "AIRLOCK_AGENT_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
+  }
+
+  private static String known(String key, String where) {
+    if (!KEYS.contains(key)) {
+      throw new InvalidConfigException(
+          where + ": unknown key " + key + " (expected one of " + KEYS + ")");
+    }
+    return key;
+  }
+
+  private static AgentConfig of(Map<String, String> settings) {
+    String url = settings.get("signal-url");
+    if (url == null || url.isBlank()) {
+      throw new InvalidConfigException(
+          "signal-url: missing (expected: the ws:// or wss:// URL of a signal node, in the config"
+              + " file, "
+              + environmentName("signal-url")
+              + " or --signal-url=)");
+    }
+    URI signal;
+    try {
+      signal = new URI(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+    } catch (URISyntaxException e) {
+      signal = null;
+    }
+    if (signal == null
+        || signal.getHost() == null
+        || !("ws".equalsIgnoreCase(signal.getScheme())
+            || "wss".equalsIgnoreCase(signal.getScheme()))) {
+      throw new InvalidConfigException(
+          "signal-url: "
+              + url
+              + " (expected: a ws:// or wss:// URL such as wss://signal.example.com)");
+    }
+    String stateDir = settings.get("state-dir");
+    String hostname = settings.get("hostname");
+    String joinToken = settings.get("join-token");
+    return new AgentConfig(
+        signal,
+        joinToken == null || joinToken.isBlank() ? null : joinToken,
+        stateDir == null || stateDir.isBlank() ? DEFAULT_STATE_DIR : Path.of(stateDir),
+        hostname == null || hostname.isBlank() ? localHostname() : hostname);
+  }
+
+  /** The agent endpoint of the configured node. */
+  public URI agentEndpoint() {
+    return URI.create(signalUrl + AGENT_PATH);
+  }
+
+  private static String localHostname() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      String fromEnvironment = System.getenv("HOSTNAME");
+      return fromEnvironment != null ? fromEnvironment : "localhost";
+    }
+  }
+
+  /** Never prints the join token. */
+  @Override
+  public String toString() {
+    return "AgentConfig[signalUrl="
+        + signalUrl
+        + ", joinToken="
+        + (joinToken == null ? "none" : "***")
+        + ", stateDir="
+        + stateDir
+        + ", hostname="
+        + hostname
+        + "]";
+  }
+}

@@ -1,0 +1,254 @@
+package dev.airlock.agent;
+
+import dev.airlock.peer.SignalSocket;
+import dev.airlock.protocol.CloseCodes;
+import dev.airlock.protocol.SignalCodec;
+import dev.airlock.protocol.message.Enrolment;
+import dev.airlock.protocol.message.MessageType;
+import dev.airlock.protocol.message.SignalMessage;
+import io.netty.channel.ChannelOption;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.http.client.HttpClient;
+
+/**
+ * The agent's link to its signal node: connects, says hello (enrolment the first time, a signed
+ * proof afterwards), keeps the heartbeat, runs the sessions the node opens, and reconnects with
+ * {@link ReconnectBackoff} after any close, except the permanent ones, which end the program
+ * through {@code exit}: {@link AirlockAgent#EXIT_JOIN_TOKEN_REFUSED} for a refused join token,
+ * {@link AirlockAgent#EXIT_REVOKED} for a revoked agent.
+ */
+final class AgentConnection {
+
+  private static final Logger log = LoggerFactory.getLogger(AgentConnection.class);
+
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+  static final Duration WELCOME_TIMEOUT = Duration.ofSeconds(10);
+
+  private final AgentConfig config;
+  private final AgentState state;
+  private final String version;
+  private final IntConsumer exit;
+  private final ChannelServices services;
+  private final ReconnectBackoff backoff = new ReconnectBackoff(RandomGenerator.getDefault());
+  private final HttpClient http;
+  private final Map<UUID, AgentSession> sessions = new ConcurrentHashMap<>();
+  private volatile SignalSocket socket;
+  private volatile boolean stopping;
+
+  AgentConnection(AgentConfig config, AgentState state, String version, IntConsumer exit) {
+    this.config = config;
+    this.state = state;
+    this.version = version;
+    this.exit = exit;
+    this.services = new ChannelServices(state, config.hostname());
+    this.http =
+        HttpClient.create()
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis());
+  }
+
+  /** Starts connecting; returns at once. */
+  void start() {
+    attempt();
+  }
+
+  /** Ends every session and closes the socket with 1000; completes when it is closed. */
+  Mono<Void> stop() {
+    stopping = true;
+    endAllSessions("agent stopping");
+    SignalSocket current = socket;
+    return current == null
+        ? Mono.empty()
+        : current.close(CloseCodes.NORMAL, "agent stopping").then();
+  }
+
+  private void attempt() {
+    if (stopping) {
+      return;
+    }
+    boolean enrolling = state.agentId().isEmpty();
+    SignalSocket.connect(http, config.agentEndpoint())
+        .timeout(HANDSHAKE_TIMEOUT)
+        .subscribe(
+            opened -> run(opened, enrolling),
+            error -> {
+              Throwable cause = error.getCause() != null ? error.getCause() : error;
+              boolean refused =
+                  error instanceof ConnectException || cause instanceof ConnectException;
+              log.warn(
+                  "Cannot reach the signal node at {}: {}",
+                  config.agentEndpoint(),
+                  error.getMessage() == null ? error.toString() : error.getMessage());
+              retry(refused);
+            });
+  }
+
+  private void run(SignalSocket opened, boolean enrolling) {
+    socket = opened;
+    if (stopping) {
+      opened.close(CloseCodes.NORMAL, "agent stopping").subscribe();
+      return;
+    }
+    Disposable.Composite running = Disposables.composite();
+    boolean[] welcomed = {false};
+    running.add(
+        opened
+            .relayFrames()
+            .subscribe(
+                frame -> {
+                  AgentSession session = sessions.get(frame.sessionId());
+                  if (session != null) {
+                    session.onRelayFrame(frame);
+                  }
+                }));
+    running.add(
+        opened
+            .messages()
+            .subscribe(
+                message -> {
+                  if (message.getType() == MessageType.WELCOME && !welcomed[0]) {
+                    welcomed[0] = true;
+                    running.add(welcomed(opened, message, enrolling));
+                  } else {
+                    onMessage(opened, message);
+                  }
+                }));
+    running.add(
+        Mono.delay(WELCOME_TIMEOUT)
+            .subscribe(
+                tick -> {
+                  if (!welcomed[0]) {
+                    log.warn("No welcome within {} s; reconnecting", WELCOME_TIMEOUT.toSeconds());
+                    opened.close(CloseCodes.NORMAL, "no welcome").subscribe();
+                  }
+                }));
+    opened
+        .closed()
+        .subscribe(
+            closed -> {
+              running.dispose();
+              endAllSessions("signal connection closed");
+              onClosed(closed, enrolling, welcomed[0]);
+            });
+    opened.send(hello(enrolling));
+  }
+
+  private SignalMessage hello(boolean enrolling) {
+    SignalMessage hello = new SignalMessage().type(MessageType.HELLO).protocol(SignalCodec.VERSION);
+    if (enrolling) {
+      return hello.enrol(
+          new Enrolment()
+              .joinToken(config.joinToken())
+              .publicKey(state.publicKeyJson())
+              .dtlsFingerprint(state.dtls().fingerprint())
+              .hostname(config.hostname())
+              .version(version));
+    }
+    return hello.proof(
+        IdentityProof.create(state.identity(), state.agentId().orElseThrow(), Instant.now()));
+  }
+
+  private Disposable welcomed(SignalSocket opened, SignalMessage welcome, boolean enrolling) {
+    backoff.reset();
+    UUID id = welcome.getAgentId() != null ? welcome.getAgentId() : state.agentId().orElse(null);
+    if (enrolling) {
+      if (id == null) {
+        log.error("The node welcomed the enrolment without an agent id; reconnecting");
+        opened.close(CloseCodes.PROTOCOL_ERROR, "welcome without agentId").subscribe();
+        return Disposables.disposed();
+      }
+      state.saveAgentId(id);
+      System.out.println("Enrolled as agent " + id);
+    }
+    log.info("Agent {} online at node {}", id, welcome.getNodeId());
+    int seconds =
+        welcome.getHeartbeatSeconds() == null || welcome.getHeartbeatSeconds() < 1
+            ? 15
+            : welcome.getHeartbeatSeconds();
+    return Flux.interval(Duration.ofSeconds(seconds))
+        .subscribe(tick -> opened.send(new SignalMessage().type(MessageType.HEARTBEAT)));
+  }
+
+  private void onMessage(SignalSocket opened, SignalMessage message) {
+    UUID sessionId = message.getSessionId();
+    switch (message.getType()) {
+      case SESSION_OPEN -> {
+        if (sessionId == null) {
+          log.warn("Ignoring a session.open without a sessionId");
+          return;
+        }
+        sessions.computeIfAbsent(
+            sessionId, key -> new AgentSession(message, opened, state.dtls(), services));
+      }
+      case SDP, ICE, RELAY -> {
+        AgentSession session = sessionId == null ? null : sessions.get(sessionId);
+        if (session == null) {
+          log.debug("Ignoring {} for unknown session {}", message.getType(), sessionId);
+          return;
+        }
+        session.onMessage(message);
+      }
+      case SESSION_CLOSE -> {
+        AgentSession session = sessionId == null ? null : sessions.remove(sessionId);
+        if (session != null) {
+          session.end(message.getReason() == null ? "closed" : message.getReason());
+        }
+      }
+      case ERROR -> log.warn("The signal node says: {}", message.getReason());
+      default -> log.debug("Ignoring {}", message.getType());
+    }
+  }
+
+  private void onClosed(SignalSocket.Closed closed, boolean enrolling, boolean welcomed) {
+    if (stopping) {
+      return;
+    }
+    int code = closed.code();
+    if (code == CloseCodes.AGENT_REVOKED) {
+      log.error(
+          "Agent {} revoked: enrol this machine again with a new join token" + " (remove {} first)",
+          state.agentId().map(UUID::toString).orElse("?"),
+          state.directory().resolve(AgentState.AGENT_ID_FILE));
+      exit.accept(AirlockAgent.EXIT_REVOKED);
+      return;
+    }
+    if (code == CloseCodes.UNAUTHENTICATED && enrolling) {
+      log.error(
+          "Join token refused ({}): create a new join token and start the agent with it",
+          closed.reason());
+      exit.accept(AirlockAgent.EXIT_JOIN_TOKEN_REFUSED);
+      return;
+    }
+    log.warn("Signal connection closed: {}; reconnecting", closed);
+    retry(code == CloseCodes.GOING_AWAY);
+  }
+
+  private void retry(boolean nodeRestarting) {
+    if (stopping) {
+      return;
+    }
+    Duration delay = backoff.next(nodeRestarting);
+    log.info("Reconnecting in {} ms", delay.toMillis());
+    Schedulers.parallel().schedule(this::attempt, delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void endAllSessions(String reason) {
+    sessions.values().forEach(session -> session.end(reason));
+    sessions.clear();
+  }
+}

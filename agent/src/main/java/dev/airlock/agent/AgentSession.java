@@ -1,0 +1,174 @@
+package dev.airlock.agent;
+
+import dev.airlock.peer.DtlsIdentity;
+import dev.airlock.peer.PeerLink;
+import dev.airlock.peer.RelayChannels;
+import dev.airlock.peer.SignalSocket;
+import dev.airlock.protocol.RelayFrame;
+import dev.airlock.protocol.message.MessageType;
+import dev.airlock.protocol.message.SdpType;
+import dev.airlock.protocol.message.SignalMessage;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * One session a client opened to this agent: the answering peer connection (with the agent's pinned
+ * DTLS certificate) until the client asks for the relay, then relayed channels. Counts the bytes
+ * and logs them when it ends.
+ */
+final class AgentSession {
+
+  private static final Logger log = LoggerFactory.getLogger(AgentSession.class);
+
+  private final UUID id;
+  private final SignalSocket socket;
+  private final ChannelServices services;
+  private final long startedAt = System.nanoTime();
+  private final AtomicLong relayedIn = new AtomicLong();
+  private final AtomicLong relayedOut = new AtomicLong();
+  private final AtomicBoolean ended = new AtomicBoolean();
+  private final Mono<PeerLink> link;
+  private volatile PeerLink createdLink;
+  private volatile RelayChannels relay;
+  private volatile String path = "p2p";
+
+  AgentSession(
+      SignalMessage open, SignalSocket socket, DtlsIdentity dtls, ChannelServices services) {
+    this.id = open.getSessionId();
+    this.socket = socket;
+    this.services = services;
+    boolean relayOnly = open.getTransport() == SignalMessage.TransportEnum.RELAY;
+    this.link =
+        relayOnly
+            ? Mono.error(new IllegalStateException("session " + id + " is relay-only"))
+            : PeerLink.answerer(open.getIceServers(), dtls).doOnNext(this::started).cache();
+    log.info(
+        "Session {} opened: mode {}, transport {}",
+        id,
+        open.getMode(),
+        open.getTransport() == null ? "auto" : open.getTransport());
+    if (!relayOnly) {
+      link.subscribe(
+          created -> {},
+          error -> log.warn("Session {}: no peer connection: {}", id, error.toString()));
+    }
+  }
+
+  private void started(PeerLink created) {
+    createdLink = created;
+    if (ended.get()) {
+      created.close().subscribe();
+      return;
+    }
+    created.remotelyOpened().subscribe(channel -> services.serve(id, channel, "p2p"));
+    created
+        .localCandidates()
+        .subscribe(
+            candidate ->
+                socket.send(
+                    new SignalMessage()
+                        .type(MessageType.ICE)
+                        .sessionId(id)
+                        .candidate(candidate.candidate())
+                        .sdpMid(candidate.sdpMid())
+                        .sdpMLineIndex(candidate.sdpMLineIndex())),
+            error -> {},
+            () ->
+                socket.send(new SignalMessage().type(MessageType.ICE).sessionId(id).candidate("")));
+    created
+        .connected()
+        .timeout(Duration.ofSeconds(60))
+        .subscribe(
+            done -> log.info("Session {}: peer to peer connected", id),
+            error -> log.debug("Session {}: peer to peer not connected: {}", id, error.toString()));
+  }
+
+  UUID id() {
+    return id;
+  }
+
+  /** Handles an sdp, ice or relay message of this session. */
+  void onMessage(SignalMessage message) {
+    switch (message.getType()) {
+      case SDP -> {
+        if (message.getSdpType() != SdpType.OFFER || message.getSdp() == null) {
+          log.warn("Session {}: ignoring an sdp that is not an offer", id);
+          return;
+        }
+        link.flatMap(created -> created.answer(message.getSdp()))
+            .subscribe(
+                answer ->
+                    socket.send(
+                        new SignalMessage()
+                            .type(MessageType.SDP)
+                            .sessionId(id)
+                            .sdpType(SdpType.ANSWER)
+                            .sdp(answer)),
+                error -> log.warn("Session {}: cannot answer the offer: {}", id, error.toString()));
+      }
+      case ICE ->
+          link.subscribe(
+              created ->
+                  created.addRemoteCandidate(
+                      new PeerLink.IceCandidate(
+                          message.getSdpMid(),
+                          message.getSdpMLineIndex() == null ? 0 : message.getSdpMLineIndex(),
+                          message.getCandidate())),
+              error -> {});
+      case RELAY -> switchToRelay();
+      default -> log.debug("Session {}: ignoring {}", id, message.getType());
+    }
+  }
+
+  private synchronized void switchToRelay() {
+    if (relay != null || ended.get()) {
+      return;
+    }
+    path = "relay";
+    relay = new RelayChannels(socket, id, relayedIn, relayedOut);
+    relay.remotelyOpened().subscribe(channel -> services.serve(id, channel, "relay"));
+    log.info("Session {}: switched to the relay", id);
+    PeerLink current = createdLink;
+    if (current != null) {
+      current.close().subscribe();
+    }
+  }
+
+  /** Handles a relay frame of this session. */
+  void onRelayFrame(RelayFrame frame) {
+    RelayChannels current = relay;
+    if (current != null) {
+      current.accept(frame);
+    }
+  }
+
+  /** Tears the session down (idempotent) and logs its figures. */
+  void end(String reason) {
+    if (!ended.compareAndSet(false, true)) {
+      return;
+    }
+    RelayChannels current = relay;
+    if (current != null) {
+      current.close();
+    }
+    PeerLink peer = createdLink;
+    long in = relayedIn.get() + (peer == null ? 0 : peer.bytesIn());
+    long out = relayedOut.get() + (peer == null ? 0 : peer.bytesOut());
+    if (peer != null) {
+      peer.close().subscribe();
+    }
+    log.info(
+        "Session {} ended ({}): path {}, {} bytes in, {} bytes out, {} s",
+        id,
+        reason,
+        path,
+        in,
+        out,
+        Duration.ofNanos(System.nanoTime() - startedAt).toSeconds());
+  }
+}

@@ -1,0 +1,57 @@
+package dev.airlock.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AgentConfigTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void argumentsBeatTheEnvironmentWhichBeatsTheFile() throws Exception {
+    Path file = dir.resolve("agent.properties");
+    Files.writeString(
+        file,
+        "signal-url=ws://file:8081\njoin-token=from-file\nstate-dir=/from/file\nhostname=file\n");
+
+    AgentConfig config =
+        AgentConfig.load(
+            new String[] {"--config", file.toString(), "--hostname=from-args"},
+            Map.of(
+                "AIRLOCK_AGENT_SIGNAL_URL", "wss://env.example.com/",
+                "AIRLOCK_AGENT_HOSTNAME", "from-env",
+                "AIRLOCK_AGENT_JOIN_TOKEN", "from-env"));
+
+    assertThat(config.signalUrl()).hasToString("wss://env.example.com");
+    assertThat(config.agentEndpoint()).hasToString("wss://env.example.com/signal/v1/agent");
+    assertThat(config.joinToken()).isEqualTo("from-env");
+    assertThat(config.stateDir()).isEqualTo(Path.of("/from/file"));
+    assertThat(config.hostname()).isEqualTo("from-args");
+    assertThat(config.toString()).doesNotContain("from-env").contains("joinToken=***");
+  }
+
+  @Test
+  void defaultsTheStateDirectoryAndHostname() {
+    AgentConfig config = AgentConfig.load(new String[] {"--signal-url=ws://node:8081"}, Map.of());
+
+    assertThat(config.stateDir()).isEqualTo(AgentConfig.DEFAULT_STATE_DIR);
+    assertThat(config.hostname()).isNotBlank();
+    assertThat(config.joinToken()).isNull();
+  }
+
+  @Test
+  void refusesUnknownKeysAndBadUrls() {
+    assertThatThrownBy(() -> AgentConfig.load(new String[] {"--colour=red"}, Map.of()))
+        .hasMessageContaining("unknown key colour");
+    assertThatThrownBy(() -> AgentConfig.load(new String[] {"--signal-url=http://x"}, Map.of()))
+        .hasMessageContaining("expected: a ws:// or wss:// URL");
+    assertThatThrownBy(() -> AgentConfig.load(new String[0], Map.of()))
+        .hasMessageContaining("signal-url: missing");
+  }
+}

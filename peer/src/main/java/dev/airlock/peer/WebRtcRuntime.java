@@ -1,0 +1,109 @@
+package dev.airlock.peer;
+
+import dev.onvoid.webrtc.PeerConnectionFactory;
+import dev.onvoid.webrtc.PeerConnectionObserver;
+import dev.onvoid.webrtc.RTCConfiguration;
+import dev.onvoid.webrtc.RTCPeerConnection;
+import dev.onvoid.webrtc.media.audio.HeadlessAudioDeviceModule;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The process's one WebRTC peer connection factory, with a headless audio device (no sound card, no
+ * PulseAudio server needed).
+ *
+ * <p>Created on first use. Libwebrtc keeps a non-daemon native thread while a factory lives, so a
+ * program would never end on its own: the factory is therefore disposed when the last peer
+ * connection closes, and created again when the next one is made. Disposing a factory before its
+ * peer connections crashes the JVM, so all native calls that create, close or dispose go through
+ * one thread ({@link #execute(Runnable)}), never a libwebrtc callback thread (closing from a
+ * callback deadlocks or frees the connection twice).
+ */
+public final class WebRtcRuntime {
+
+  private static final Logger log = LoggerFactory.getLogger(WebRtcRuntime.class);
+
+  private static final ExecutorService NATIVE =
+      Executors.newSingleThreadExecutor(
+          task -> {
+            Thread thread = new Thread(task, "airlock-webrtc");
+            thread.setDaemon(true);
+            return thread;
+          });
+
+  private static HeadlessAudioDeviceModule audio;
+  private static PeerConnectionFactory factory;
+  private static int live;
+  private static boolean keepAlive;
+
+  private WebRtcRuntime() {}
+
+  /**
+   * Keeps the factory after the last connection closes (a long-running agent pays the ~200 ms of
+   * creating it once); {@link #shutdown()} still disposes it.
+   */
+  public static synchronized void keepAlive(boolean keep) {
+    keepAlive = keep;
+  }
+
+  /** Runs {@code task} on the thread that owns native creation and disposal. */
+  static void execute(Runnable task) {
+    NATIVE.execute(task);
+  }
+
+  /** Creates a peer connection; call only on the native thread. */
+  static synchronized RTCPeerConnection create(
+      RTCConfiguration configuration, PeerConnectionObserver observer) {
+    if (factory == null) {
+      audio = new HeadlessAudioDeviceModule();
+      factory = new PeerConnectionFactory(audio);
+    }
+    RTCPeerConnection connection = factory.createPeerConnection(configuration, observer);
+    live++;
+    return connection;
+  }
+
+  /** Closes a peer connection made by {@link #create}; call only on the native thread. */
+  static synchronized void close(RTCPeerConnection connection) {
+    connection.close();
+    live--;
+    if (live == 0 && !keepAlive) {
+      disposeFactory();
+    }
+  }
+
+  /**
+   * Disposes the factory now if no peer connection is open, waiting at most a few seconds; a
+   * program calls it before it exits (the agent does, in its shutdown hook).
+   */
+  public static void shutdown() {
+    try {
+      NATIVE
+          .submit(
+              () -> {
+                synchronized (WebRtcRuntime.class) {
+                  if (live == 0) {
+                    disposeFactory();
+                  } else {
+                    log.warn("{} peer connection(s) still open; WebRTC left running", live);
+                  }
+                }
+              })
+          .get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("WebRTC shutdown: {}", e.toString());
+    }
+  }
+
+  private static void disposeFactory() {
+    if (factory != null) {
+      factory.dispose();
+      audio.dispose();
+      factory = null;
+      audio = null;
+    }
+  }
+}
