@@ -259,6 +259,11 @@ final class SpecOperations {
     if ("email".equals(s.getFormat())) {
       return "ct-" + random(8) + "@example.com";
     }
+    if (s.getPattern() != null
+        && s.getExample() instanceof String example
+        && Pattern.compile(s.getPattern()).matcher(example).find()) {
+      return example;
+    }
     int min = s.getMinLength() == null ? 1 : s.getMinLength();
     int max = s.getMaxLength() == null ? Integer.MAX_VALUE : s.getMaxLength();
     String candidate = "ct" + random(10);
@@ -270,7 +275,9 @@ final class SpecOperations {
     }
     if (s.getPattern() != null && !Pattern.compile(s.getPattern()).matcher(candidate).find()) {
       throw new IllegalStateException(
-          "Cannot make a value for the pattern " + s.getPattern() + ": teach SpecOperations one");
+          "Cannot make a value for the pattern "
+              + s.getPattern()
+              + ": give the schema an example that matches it");
     }
     return candidate;
   }

@@ -91,6 +91,7 @@ public final class ConnectProbe {
       System.out.flush();
       Object reason = session.closed().block(Duration.ofSeconds(hold));
       result.put("closedBy", String.valueOf(reason));
+      return;
     }
     session.close().block(Duration.ofSeconds(10));
   }

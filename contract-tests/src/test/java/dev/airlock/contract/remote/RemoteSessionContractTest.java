@@ -145,10 +145,15 @@ class RemoteSessionContractTest {
             .block(CALL);
     startAgent("agent-one", TestNetwork.AGENT_1, TestNetwork.HUB, joinToken.getToken());
     startAgent("agent-two", TestNetwork.AGENT_2, TestNetwork.HUB, joinToken.getToken());
-    startAgent("agent-iso", TestNetwork.ISOLATED, TestNetwork.ISOLATED_HUB, joinToken.getToken());
-    for (ManagedProcess agent : agents.values()) {
-      agent.awaitLine("online at node node-1", 0, Duration.ofSeconds(60));
-    }
+    startAgent(
+        "agent-iso",
+        TestNetwork.ISOLATED,
+        TestNetwork.ISOLATED_HUB,
+        joinToken.getToken(),
+        node2Port);
+    agents.get("agent-one").awaitLine("online at node node-1", 0, Duration.ofSeconds(60));
+    agents.get("agent-two").awaitLine("online at node node-1", 0, Duration.ofSeconds(60));
+    agents.get("agent-iso").awaitLine("online at node node-2", 0, Duration.ofSeconds(60));
   }
 
   @AfterAll
@@ -187,7 +192,10 @@ class RemoteSessionContractTest {
         .containsExactlyInAnyOrder("agent-one", "agent-two", "agent-iso");
     for (Agent agent : listed) {
       assertThat(agent.getOnline()).isTrue();
-      assertThat(agent.getSignalNodeId()).isEqualTo("node-1");
+      String node = agent.getHostname().equals("agent-iso") ? "node-2" : "node-1";
+      int port = node.equals("node-1") ? node1Port : node2Port;
+      assertThat(agent.getSignalNodeId()).isEqualTo(node);
+      assertThat(agent.getSignalUrl()).isEqualTo("ws://" + TestNetwork.HUB + ":" + port);
       assertThat(agent.getDtlsFingerprint()).matches("sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}");
       assertThat(agent.getLabels()).containsEntry("team", "blue");
     }
@@ -241,6 +249,7 @@ class RemoteSessionContractTest {
     assertThat(probe.get("intact").asBoolean()).isTrue();
     Session session = awaitEnded(UUID.fromString(probe.get("sessionId").asString()));
     assertThat(session.getPath()).isEqualTo(SessionPath.RELAY);
+    assertThat(session.getSignalNodeId()).as("the node that holds the agent").isEqualTo("node-2");
     assertThat(session.getBytesFromClient()).isGreaterThanOrEqualTo((long) ECHO_BYTES);
     assertThat(session.getBytesFromAgent()).isGreaterThanOrEqualTo((long) ECHO_BYTES);
     assertThat(audit("session.end"))
@@ -333,10 +342,31 @@ class RemoteSessionContractTest {
 
   @Test
   @Order(6)
+  void terminatingALiveSessionCutsItAtOnceAndIsAudited() throws Exception {
+    try (ManagedProcess probe = startProbe("agent-two", "auto", 60)) {
+      UUID id =
+          UUID.fromString(
+              probe.awaitLine("PROBE-HOLDING (\\S+)", 0, Duration.ofSeconds(60)).group(1));
+      assertThat(admin.sessions().getSession(id).block(CALL).getState())
+          .isEqualTo(SessionState.ACTIVE);
+      Instant cut = Instant.now();
+      admin.sessions().terminateSession(id).block(CALL);
+      JsonNode result =
+          JSON.readTree(probe.awaitLine("^PROBE (\\{.*\\})$", 0, Duration.ofSeconds(10)).group(1));
+      assertThat(Duration.between(cut, Instant.now())).isLessThan(Duration.ofSeconds(3));
+      assertThat(result.get("closedBy").asString()).as(result.toString()).contains("4410");
+      Session ended = awaitEnded(id);
+      assertThat(ended.getEndReason()).isEqualTo("terminated by admin");
+    }
+    assertThat(audit("session.terminate")).isNotEmpty();
+  }
+
+  @Test
+  @Order(7)
   void whenTheSignalNodeRestartsEveryAgentIsBackWithinTenSeconds() throws Exception {
     Map<String, Long> before = new LinkedHashMap<>();
-    for (var entry : agents.entrySet()) {
-      before.put(entry.getKey(), entry.getValue().countLines("online at node node-1"));
+    for (String name : List.of("agent-one", "agent-two")) {
+      before.put(name, agents.get(name).countLines("online at node node-1"));
     }
     node1.close();
     Instant down = Instant.now();
@@ -359,7 +389,7 @@ class RemoteSessionContractTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void anSdpFingerprintThatIsNotTheEnrolledOneEndsTheConnection() throws Exception {
     // The agent comes back with a new DTLS certificate: its SDP no longer carries the
     // fingerprint registered at enrolment, exactly what a tampered SDP looks like.
@@ -382,7 +412,7 @@ class RemoteSessionContractTest {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void aRevokedAgentIsDisconnectedWithinTwoSecondsAndCannotComeBack() throws Exception {
     Agent one = agentNamed("agent-one");
     ManagedProcess process = agents.get("agent-one");
@@ -433,11 +463,17 @@ class RemoteSessionContractTest {
 
   private void startAgent(String name, String netns, String hub, String joinTokenSecret)
       throws IOException {
+    startAgent(name, netns, hub, joinTokenSecret, node1Port);
+  }
+
+  private void startAgent(
+      String name, String netns, String hub, String joinTokenSecret, int nodePort)
+      throws IOException {
     Path state = work.resolve("agents").resolve(name);
     Files.createDirectories(state);
     Path config = state.resolve("agent.conf");
     List<String> lines = new ArrayList<>();
-    lines.add("signal-url = ws://" + hub + ":" + node1Port);
+    lines.add("signal-url = ws://" + hub + ":" + nodePort);
     lines.add("state-dir = " + state);
     lines.add("hostname = " + name);
     if (joinTokenSecret != null) {
@@ -459,6 +495,14 @@ class RemoteSessionContractTest {
   }
 
   private JsonNode probe(String target, String transport, int holdSeconds) throws Exception {
+    try (ManagedProcess probe = startProbe(target, transport, holdSeconds)) {
+      var line = probe.awaitLine("^PROBE (\\{.*\\})$", 0, Duration.ofSeconds(90));
+      return JSON.readTree(line.group(1));
+    }
+  }
+
+  private ManagedProcess startProbe(String target, String transport, int holdSeconds)
+      throws IOException {
     List<String> command =
         new ArrayList<>(
             List.of(
