@@ -1,16 +1,19 @@
 import {
+  AgentsApi,
   ApiKeysApi,
   AuditApi,
   AuthApi,
   Configuration,
   HealthApi,
   RolesApi,
+  SessionsApi,
   UsersApi,
   type FetchAPI,
   type Middleware,
   type ResponseContext,
   type TokenPair,
 } from './generated/index.js';
+import { connectSession, type ConnectOptions, type RemoteSession } from './connect/session.js';
 import { AirlockProblemError } from './problem.js';
 
 /** A password login session: the token pair and when each token expires (epoch milliseconds). */
@@ -69,6 +72,10 @@ export class AirlockClient {
   readonly roles: RolesApi;
   readonly apiKeys: ApiKeysApi;
   readonly audit: AuditApi;
+  /** Agents, their join tokens and presence. */
+  readonly agents: AgentsApi;
+  /** Remote sessions (create, list, terminate); to open one with its channels, use {@link connect}. */
+  readonly sessions: SessionsApi;
 
   private readonly options: Readonly<AirlockClientOptions>;
   /** An API key or a fixed access token; undefined for a client that logs in. */
@@ -108,6 +115,8 @@ export class AirlockClient {
     this.roles = new RolesApi(configuration);
     this.apiKeys = new ApiKeysApi(configuration);
     this.audit = new AuditApi(configuration);
+    this.agents = new AgentsApi(configuration);
+    this.sessions = new SessionsApi(configuration);
   }
 
   /** The platform's address this client talks to. */
@@ -154,6 +163,26 @@ export class AirlockClient {
     } finally {
       this.setSession(undefined);
     }
+  }
+
+  /**
+   * Opens a remote session to `target` (an agent's id or name): creates it on the platform
+   * (`POST /api/v1/sessions`), connects to the signal node holding the agent with the single-use
+   * connect token, and sets up the channels in `options` (default `echo` and `info`), peer to
+   * peer (WebRTC, DTLS) unless the transport is `relay`, through the node's relay when peer to
+   * peer has not connected within `options.p2pTimeoutMs` (default 5 s) or fails. The agent's
+   * SDP answer must carry the DTLS fingerprint the platform registered for it. Browsers only
+   * (the global `WebSocket` and `RTCPeerConnection`), unless `options` passes both.
+   *
+   * Resolves with the session once its channels can be used. Rejects with an
+   * {@link AirlockProblemError} when the platform refuses the session (403, 404, 409), and with
+   * an {@link AirlockConnectError} when the signal node cannot be reached or refuses (its
+   * `closeCode`: 4401 token refused, 4404 agent not on that node, 4409 token already used, 4410
+   * session terminated, 4029 too many sessions), a step times out, or the DTLS fingerprint does
+   * not match.
+   */
+  connect(target: string, options?: ConnectOptions): Promise<RemoteSession> {
+    return connectSession(this.sessions, target, options);
   }
 
   /** A client for the same platform (same fetch and headers) that authenticates with an API key. */
