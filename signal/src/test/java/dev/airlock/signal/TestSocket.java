@@ -5,6 +5,7 @@ import dev.airlock.protocol.message.SignalMessage;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -67,6 +68,12 @@ final class TestSocket {
 
   TestSocket sendBinary(byte[] bytes) {
     out.tryEmitNext(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(bytes)));
+    return this;
+  }
+
+  /** Starts the closing handshake with 1000 (as an agent that goes away). */
+  TestSocket close() {
+    out.tryEmitNext(new CloseWebSocketFrame(1000, "bye"));
     return this;
   }
 

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.nimbusds.jwt.JWTClaimsSet;
+import dev.airlock.signal.LocalJwks;
 import dev.airlock.signal.SignalProperties;
-import dev.airlock.signal.TestPlatform;
 import dev.airlock.signal.ThisNode;
 import dev.airlock.signal.platform.PlatformLink;
 import java.time.Clock;
@@ -20,10 +20,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.env.MockEnvironment;
 
-/** The connect-token verifier against a JWKS served over real HTTP by {@link TestPlatform}. */
+/** The connect-token verifier against a JWKS served over real HTTP by {@link LocalJwks}. */
 class ConnectTokenVerifierTest {
 
-  private static TestPlatform platform;
+  private static LocalJwks platform;
   private static ThisNode node;
   private final AtomicLong nanos = new AtomicLong(System.nanoTime());
   private PlatformKeys keys;
@@ -31,10 +31,10 @@ class ConnectTokenVerifierTest {
 
   @BeforeAll
   static void startPlatform() {
-    platform = new TestPlatform();
+    platform = new LocalJwks();
     SignalProperties properties =
         new SignalProperties(
-            TestPlatform.NODE,
+            LocalJwks.NODE,
             "ws://localhost:1",
             "http://localhost:1",
             platform.url(),
@@ -75,7 +75,7 @@ class ConnectTokenVerifierTest {
     ConnectToken token = verify(platform.connectToken(session, agent, claims -> {}));
     assertThat(token.sessionId()).isEqualTo(session);
     assertThat(token.agentId()).isEqualTo(agent);
-    assertThat(token.nodeId()).isEqualTo(TestPlatform.NODE);
+    assertThat(token.nodeId()).isEqualTo(LocalJwks.NODE);
     assertThat(token.mode()).isEqualTo("control");
     assertThat(token.transport()).isEqualTo("auto");
     assertThat(token.username()).isEqualTo("alice");
@@ -128,9 +128,9 @@ class ConnectTokenVerifierTest {
   void refusesAKeyTheJwksDoesNotHoldAndRefetchesAtMostOncePer5Seconds() {
     verify(token(c -> {}));
     int fetches = platform.jwksFetches.get();
-    var stranger = TestPlatform.generate();
+    var stranger = LocalJwks.generate();
     String forged =
-        TestPlatform.sign(
+        LocalJwks.sign(
             new JWTClaimsSet.Builder()
                 .issuer("airlock")
                 .audience("airlock-signal")
