@@ -115,13 +115,33 @@ public class Access {
   /** Audits that the caller was refused the operation on {@code target}. */
   public Mono<Void> deny(ServerWebExchange exchange, String target, String reason) {
     Permission permission = permission(exchange);
+    return deny(exchange, permission.kind(), permission.verb(), target, reason);
+  }
+
+  /**
+   * Audits the refusal of {@code verb} on {@code target} of {@code kind} (where the handler checks
+   * a verb other than the operation's), then fails with 403 and {@code detail}.
+   */
+  public <T> Mono<T> forbid(
+      ServerWebExchange exchange,
+      String kind,
+      String verb,
+      String target,
+      String reason,
+      String detail) {
+    return deny(exchange, kind, verb, target, reason)
+        .then(Mono.error(new ApiProblem(ProblemType.FORBIDDEN, detail)));
+  }
+
+  private Mono<Void> deny(
+      ServerWebExchange exchange, String kind, String verb, String target, String reason) {
     Caller caller = caller(exchange);
     return audit.append(
         new AuditRecord(
             caller.username(),
             caller.userId().toString(),
-            permission.kind() + "." + permission.verb(),
-            permission.kind(),
+            kind + "." + verb,
+            kind,
             target,
             AuditOutcome.DENIED,
             reason,

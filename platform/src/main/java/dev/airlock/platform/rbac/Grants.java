@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * What a caller's roles allow: their rules, evaluated deny-first. Nothing is allowed unless an
- * allow rule matches, and any matching deny rule wins over every allow.
+ * allow rule matches, and any matching deny rule wins over every allow. A rule on {@code connect}
+ * also covers {@code view}.
  */
 public record Grants(List<Rule> rules) {
 
@@ -57,8 +58,15 @@ public record Grants(List<Rule> rules) {
         rule.getResources().stream()
             .anyMatch(r -> r == ResourceKind.STAR || r.getValue().equals(kind));
     boolean verbMatches =
-        rule.getVerbs().stream().anyMatch(v -> v == Verb.STAR || v.getValue().equals(verb));
+        rule.getVerbs().stream()
+            .anyMatch(v -> v == Verb.STAR || v.getValue().equals(verb) || implies(v, verb));
     return kindMatches && verbMatches;
+  }
+
+  // Controlling a remote session includes watching it: a rule on `connect` also covers `view`
+  // (an allow grants both; a deny refuses both).
+  private static boolean implies(Verb ruleVerb, String verb) {
+    return ruleVerb == Verb.CONNECT && Verb.VIEW.getValue().equals(verb);
   }
 
   private static boolean selects(Map<String, String> selector, Map<String, String> labels) {

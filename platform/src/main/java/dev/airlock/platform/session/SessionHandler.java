@@ -95,8 +95,10 @@ public class SessionHandler implements SessionsApi {
       String verb = mode == SessionMode.VIEW ? "view (or connect)" : "connect";
       return access.forbid(
           exchange,
+          "agent",
+          verb,
           agent.id() + " (" + agent.name() + ")",
-          "not allowed: agent:" + verb,
+          "not allowed: agent:" + verb + " on " + agent.labels(),
           "Your roles do not allow " + verb + " on agent " + agent.name());
     }
     if (!agent.online()) {

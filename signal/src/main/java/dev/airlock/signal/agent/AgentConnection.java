@@ -286,15 +286,7 @@ public final class AgentConnection implements SocketListener {
     boolean current = agents.remove(this);
     sessions.endAllOf(socket, "agent disconnected", false, "agent disconnected");
     if (current) {
-      platform
-          .disconnectAgent(agent.getId())
-          .subscribe(
-              done -> {},
-              error ->
-                  log.warn(
-                      "Could not tell the platform that agent {} left: {}",
-                      agent.getId(),
-                      PlatformProblems.detail(error)));
+      platform.reportDeparture(agent.getId());
     }
     log.info(
         "Agent {} ({}) disconnected: {} {} after {} s",

@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.util.retry.Retry;
 
 /**
@@ -54,6 +55,11 @@ public class PlatformLink {
   private final AirlockClient anonymous;
   private final SignalNodesApi calls;
 
+  /** How many departure reports are in flight at once. */
+  static final int DEPARTURE_CONCURRENCY = 16;
+
+  private final Sinks.Many<UUID> departures = Sinks.many().unicast().onBackpressureBuffer();
+
   @Autowired
   public PlatformLink(SignalProperties properties, ThisNode node) {
     this(properties.platformUrl(), platformKey(properties), node);
@@ -65,6 +71,7 @@ public class PlatformLink {
     this.platformUrl = platformUrl;
     this.anonymous = AirlockClient.builder().baseUrl(platformUrl).responseTimeout(TIMEOUT).build();
     this.calls = anonymous.withApiKey(apiKey).signalNodes();
+    sendDepartures();
   }
 
   /** The platform's base URL (for log lines). */
@@ -102,6 +109,42 @@ public class PlatformLink {
   /** Records that an agent left this node. */
   public Mono<Void> disconnectAgent(UUID agentId) {
     return calls.disconnectAgent(node.id(), agentId).timeout(TIMEOUT);
+  }
+
+  /**
+   * Tells the platform, in the background, that an agent left. When thousands leave at once (a
+   * network blip, a node restart) the reports are sent at most {@link #DEPARTURE_CONCURRENCY} at a
+   * time, retried while the platform is unreachable, so none is dropped by an overflowing
+   * connection pool.
+   */
+  public synchronized void reportDeparture(UUID agentId) {
+    // Serialised: agents leave on every event loop, and a unicast sink takes one emitter at a time.
+    if (departures.tryEmitNext(agentId).isFailure()) {
+      log.warn("Cannot queue the departure of agent {}", agentId);
+    }
+  }
+
+  private void sendDepartures() {
+    departures
+        .asFlux()
+        .flatMap(
+            agentId ->
+                Mono.defer(() -> disconnectAgent(agentId))
+                    .retryWhen(
+                        Retry.backoff(4, Duration.ofSeconds(1))
+                            .maxBackoff(Duration.ofSeconds(10))
+                            .jitter(0.5)
+                            .filter(PlatformProblems::unreachable))
+                    .onErrorResume(
+                        error -> {
+                          log.warn(
+                              "Could not tell the platform that agent {} left: {}",
+                              agentId,
+                              PlatformProblems.detail(error));
+                          return Mono.empty();
+                        }),
+            DEPARTURE_CONCURRENCY)
+        .subscribe();
   }
 
   /** Redeems a verified connect token; fails with 409 {@code token-replayed} the second time. */

@@ -12,7 +12,7 @@ import java.time.Duration;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,9 +33,9 @@ import reactor.core.publisher.Sinks;
  *
  * <p>Relayed binary frames are forwarded without copying: the inbound Netty buffer is retained and
  * becomes the outbound frame. When more than {@link #HIGH_WATER} messages wait for this socket,
- * {@link #forward(DataBuffer)} holds its caller until the queue drains below {@link #LOW_WATER}, so
- * the sending peer's socket stops being read (TCP backpressure) instead of this node buffering
- * without bound.
+ * {@link #forward(DataBuffer)} holds its caller until the queue drains below {@link #LOW_WATER}
+ * bytes, so the sending peer's socket stops being read (TCP backpressure) instead of this node
+ * buffering without bound.
  */
 public final class PeerSocket {
 
@@ -45,11 +45,14 @@ public final class PeerSocket {
     CLIENT
   }
 
-  /** Queued outbound messages at which forwarders wait. */
-  public static final int HIGH_WATER = 32;
+  /**
+   * Queued outbound bytes at which forwarders wait. Counted in bytes, not messages: relay frames
+   * are up to 64 KiB, and a busy relayed session must stay well under a megabyte of buffers.
+   */
+  public static final int HIGH_WATER = 256 * 1024;
 
-  /** Queued outbound messages at which waiting forwarders resume. */
-  public static final int LOW_WATER = 8;
+  /** Queued outbound bytes at which waiting forwarders resume. */
+  public static final int LOW_WATER = 64 * 1024;
 
   /** How long a close may wait for queued messages before the close frame goes anyway. */
   static final Duration CLOSE_GRACE = Duration.ofSeconds(3);
@@ -61,7 +64,7 @@ public final class PeerSocket {
   private final SocketRateLimit rateLimit = new SocketRateLimit();
   private final Sinks.Many<WebSocketMessage> outbound =
       Sinks.many().unicast().onBackpressureBuffer();
-  private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicLong queued = new AtomicLong();
   private final Queue<MonoSink<Void>> waiters = new ConcurrentLinkedQueue<>();
   private final AtomicReference<CloseStatus> closing = new AtomicReference<>();
   private final Sinks.Empty<Void> gone = Sinks.empty();
@@ -104,7 +107,7 @@ public final class PeerSocket {
             .send(
                 outbound
                     .asFlux()
-                    .doOnNext(message -> dequeued())
+                    .doOnNext(message -> dequeued(message.getPayload().readableByteCount()))
                     .doOnDiscard(WebSocketMessage.class, PeerSocket::release))
             .onErrorResume(error -> Mono.empty())
             .then(Mono.defer(() -> session.close(closeStatus())))
@@ -242,15 +245,16 @@ public final class PeerSocket {
       release(message);
       return;
     }
-    queued.incrementAndGet();
+    int size = message.getPayload().readableByteCount();
+    queued.addAndGet(size);
     if (outbound.tryEmitNext(message).isFailure()) {
-      queued.decrementAndGet();
+      queued.addAndGet(-size);
       release(message);
     }
   }
 
-  private void dequeued() {
-    if (queued.decrementAndGet() <= LOW_WATER) {
+  private void dequeued(int size) {
+    if (queued.addAndGet(-size) <= LOW_WATER) {
       wakeWaiters();
     }
   }
