@@ -3,11 +3,11 @@ package dev.airlock.contract;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.airlock.contract.harness.ContractPlatform;
-import dev.airlock.contract.harness.PlatformProcess;
 import dev.airlock.sdk.AirlockClient;
 import dev.airlock.sdk.model.PasswordChange;
 import dev.airlock.sdk.model.User;
 import dev.airlock.sdk.model.UserCreate;
+import dev.airlock.testkit.PlatformProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +39,7 @@ class EmbeddedDatabaseContractTest {
     String password = "the new admin password";
 
     try (PlatformProcess first =
-        PlatformProcess.startEmbedded(jar, ContractPlatform.freePort(), dataDir, log)) {
+        PlatformProcess.startEmbedded(jar, PlatformProcess.freePort(), dataDir, log)) {
       first.awaitHealthy(FIRST_START);
       String oneTime = first.initialAdminPassword(Duration.ofSeconds(20));
       AirlockClient admin = client(first);
@@ -58,7 +58,7 @@ class EmbeddedDatabaseContractTest {
 
     try (PlatformProcess second =
         PlatformProcess.startEmbedded(
-            jar, ContractPlatform.freePort(), dataDir, dataDir.resolve("platform-2.log"))) {
+            jar, PlatformProcess.freePort(), dataDir, dataDir.resolve("platform-2.log"))) {
       second.awaitHealthy(Duration.ofMinutes(2));
       AirlockClient admin = client(second);
       admin.login("admin", password).block(CALL);

@@ -22,6 +22,8 @@ import dev.airlock.sdk.model.SessionPath;
 import dev.airlock.sdk.model.SessionState;
 import dev.airlock.sdk.model.SignalNode;
 import dev.airlock.sdk.model.SignalNodeRegistration;
+import dev.airlock.testkit.PlatformProcess;
+import dev.airlock.testkit.TestDatabase;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -81,7 +83,7 @@ class SignalNodeTest {
             .toAbsolutePath()
             .resolve("run-" + System.currentTimeMillis());
     Files.createDirectories(work);
-    database = TestDatabase.fresh();
+    database = TestDatabase.fresh("airlock_sig_");
     database.requireReachable();
     platform =
         PlatformProcess.start(
@@ -94,19 +96,19 @@ class SignalNodeTest {
     toClose.add(platform);
     platform.awaitHealthy(Duration.ofSeconds(120));
 
-    String oneTime = platform.dataFile("initial-admin-password", Duration.ofSeconds(20));
-    admin = AirlockClient.builder().baseUrl(platform.baseUrl()).build();
+    String oneTime = platform.initialAdminPassword(Duration.ofSeconds(20));
+    admin = AirlockClient.builder().baseUrl(platform.baseUrl().toString()).build();
     admin.login("admin", oneTime).block(CALL);
     admin
         .auth()
         .changePassword(new PasswordChange().currentPassword(oneTime).newPassword(ADMIN_PASSWORD))
         .block(CALL);
     accessToken = admin.login("admin", ADMIN_PASSWORD).block(CALL).getAccessToken();
-    platform.dataFile("signal-node-key", Duration.ofSeconds(20));
-    Path keyFile = platform.dataDir().resolve("signal-node-key");
+    platform.dataFile(PlatformProcess.SIGNAL_NODE_KEY_FILE, Duration.ofSeconds(20));
+    Path keyFile = platform.dataDir().resolve(PlatformProcess.SIGNAL_NODE_KEY_FILE);
     signalNodeKey =
         AirlockClient.builder()
-            .baseUrl(platform.baseUrl())
+            .baseUrl(platform.baseUrl().toString())
             .build()
             .withApiKey(Files.readString(keyFile).strip());
     joinToken =

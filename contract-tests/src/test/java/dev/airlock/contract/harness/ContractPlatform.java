@@ -4,9 +4,9 @@ import dev.airlock.sdk.AirlockClient;
 import dev.airlock.sdk.AirlockProblemException;
 import dev.airlock.sdk.model.PasswordChange;
 import dev.airlock.sdk.model.TokenPair;
+import dev.airlock.testkit.PlatformProcess;
+import dev.airlock.testkit.TestDatabase;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -79,7 +79,8 @@ public final class ContractPlatform implements AutoCloseable {
   /** The platform's boot jar under test. */
   public static Path platformJar() {
     return configuredPath(
-        "airlock.platform.jar", repositoryRoot().resolve("platform/target/airlock-platform.jar"));
+        PlatformProcess.JAR_PROPERTY,
+        repositoryRoot().resolve("platform/target/airlock-platform.jar"));
   }
 
   static ContractPlatform start() throws Exception {
@@ -98,14 +99,14 @@ public final class ContractPlatform implements AutoCloseable {
               + " first (./mvnw -pl platform -am package -DskipTests), or point"
               + " -Dairlock.platform.jar at one.");
     }
-    TestDatabase database = TestDatabase.fresh();
+    TestDatabase database = TestDatabase.fresh("airlock_ct_");
     database.requireReachable();
     Path dataDir = Files.createTempDirectory("airlock-ct-data-");
     Path log = work.resolve("platform-" + database.name() + ".log");
     PlatformProcess process = null;
     ValidatingProxy proxy = null;
     try {
-      process = PlatformProcess.start(jar, freePort(), database, dataDir, log);
+      process = PlatformProcess.start(jar, PlatformProcess.freePort(), database, dataDir, log);
       process.awaitHealthy(START_TIMEOUT);
       String oneTimePassword = process.initialAdminPassword(Duration.ofSeconds(10));
       proxy = ValidatingProxy.start(spec, process.baseUrl());
@@ -248,13 +249,6 @@ public final class ContractPlatform implements AutoCloseable {
     byte[] random = new byte[18];
     new SecureRandom().nextBytes(random);
     return "Ct-" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-  }
-
-  /** A loopback port nobody listens on now. */
-  public static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
   }
 
   private static Path configuredPath(String property, Path fallback) {

@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.airlock.contract.harness.ContractPlatform;
-import dev.airlock.contract.harness.ManagedProcess;
-import dev.airlock.contract.harness.PlatformProcess;
 import dev.airlock.contract.harness.SignalSocket;
-import dev.airlock.contract.harness.TestDatabase;
 import dev.airlock.contract.harness.TestNetwork;
 import dev.airlock.contract.harness.ValidatingProxy;
 import dev.airlock.protocol.CloseCodes;
@@ -34,6 +31,9 @@ import dev.airlock.sdk.model.SessionPath;
 import dev.airlock.sdk.model.SessionState;
 import dev.airlock.sdk.model.UserCreate;
 import dev.airlock.sdk.model.Verb;
+import dev.airlock.testkit.ManagedProcess;
+import dev.airlock.testkit.PlatformProcess;
+import dev.airlock.testkit.TestDatabase;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -96,9 +96,9 @@ class RemoteSessionContractTest {
             .toAbsolutePath()
             .resolve("remote-" + System.currentTimeMillis());
     Files.createDirectories(work);
-    database = TestDatabase.fresh();
+    database = TestDatabase.fresh("airlock_ct_");
     database.requireReachable();
-    int platformPort = ContractPlatform.freePort();
+    int platformPort = PlatformProcess.freePort();
     Path dataDir = work.resolve("platform-data");
     Files.createDirectories(dataDir);
     platform =
@@ -134,8 +134,8 @@ class RemoteSessionContractTest {
     keyFile = dataDir.resolve("signal-node-key");
     awaitFile(keyFile);
 
-    node1Port = ContractPlatform.freePort();
-    node2Port = ContractPlatform.freePort();
+    node1Port = PlatformProcess.freePort();
+    node2Port = PlatformProcess.freePort();
     node1 = startSignal("node-1", node1Port);
     node2 = startSignal("node-2", node2Port);
 

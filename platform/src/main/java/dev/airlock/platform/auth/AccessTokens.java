@@ -3,10 +3,7 @@ package dev.airlock.platform.auth;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.nimbusds.jose.JOSEException;
-import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -57,40 +54,22 @@ public class AccessTokens {
   /** Signs an access token for {@code userId} in {@code sessionId}. */
   public Mono<String> issue(
       UUID userId, String username, UUID sessionId, boolean passwordChangeRequired) {
-    return keys.current()
-        .map(
-            key -> {
-              Instant now = Instant.now();
-              JWTClaimsSet.Builder claims =
-                  new JWTClaimsSet.Builder()
-                      .issuer(settings.issuer())
-                      .audience(AUDIENCE)
-                      .subject(userId.toString())
-                      .jwtID(UUID.randomUUID().toString())
-                      .issueTime(Date.from(now))
-                      .notBeforeTime(Date.from(now))
-                      .expirationTime(Date.from(now.plus(settings.accessTtl())))
-                      .claim("sid", sessionId.toString())
-                      .claim("name", username);
-              if (passwordChangeRequired) {
-                claims.claim("pcr", true);
-              }
-              SignedJWT jwt =
-                  new SignedJWT(
-                      new JWSHeader.Builder(JWSAlgorithm.ES256)
-                          .keyID(key.getKeyID())
-                          .type(JOSEObjectType.JWT)
-                          .build(),
-                      claims.build());
-              try {
-                ECDSASigner signer = new ECDSASigner(key);
-                signer.getJCAContext().setSecureRandom(Secrets.random());
-                jwt.sign(signer);
-              } catch (JOSEException e) {
-                throw new IllegalStateException("Cannot sign an access token", e);
-              }
-              return jwt.serialize();
-            });
+    Instant now = Instant.now();
+    JWTClaimsSet.Builder claims =
+        new JWTClaimsSet.Builder()
+            .issuer(settings.issuer())
+            .audience(AUDIENCE)
+            .subject(userId.toString())
+            .jwtID(UUID.randomUUID().toString())
+            .issueTime(Date.from(now))
+            .notBeforeTime(Date.from(now))
+            .expirationTime(Date.from(now.plus(settings.accessTtl())))
+            .claim("sid", sessionId.toString())
+            .claim("name", username);
+    if (passwordChangeRequired) {
+      claims.claim("pcr", true);
+    }
+    return keys.sign(claims.build());
   }
 
   /**

@@ -1,13 +1,18 @@
 package dev.airlock.platform.auth;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import dev.airlock.platform.database.Rows;
 import java.text.ParseException;
 import java.time.Duration;
@@ -41,6 +46,33 @@ public class SigningKeys {
   /** The key that signs new tokens. */
   public Mono<ECKey> current() {
     return keys.map(list -> list.get(0));
+  }
+
+  /**
+   * Signs {@code claims} with the current key: an ES256 JWT whose header names the key ({@code
+   * kid}) and its type ({@code JWT}), so that anyone with the JWKS can verify it offline.
+   */
+  public Mono<String> sign(JWTClaimsSet claims) {
+    return current()
+        .map(
+            key -> {
+              SignedJWT jwt =
+                  new SignedJWT(
+                      new JWSHeader.Builder(JWSAlgorithm.ES256)
+                          .keyID(key.getKeyID())
+                          .type(JOSEObjectType.JWT)
+                          .build(),
+                      claims);
+              try {
+                ECDSASigner signer = new ECDSASigner(key);
+                signer.getJCAContext().setSecureRandom(Secrets.random());
+                jwt.sign(signer);
+              } catch (JOSEException e) {
+                throw new IllegalStateException(
+                    "Cannot sign a token with key " + key.getKeyID(), e);
+              }
+              return jwt.serialize();
+            });
   }
 
   /** The public key with id {@code kid}, if it verifies tokens. */

@@ -1,15 +1,8 @@
 package dev.airlock.platform.session;
 
-import com.nimbusds.jose.JOSEException;
-import com.nimbusds.jose.JOSEObjectType;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.airlock.platform.AirlockProperties;
 import dev.airlock.platform.api.model.IceServer;
-import dev.airlock.platform.auth.Secrets;
 import dev.airlock.platform.auth.SigningKeys;
 import java.time.Instant;
 import java.util.Date;
@@ -55,53 +48,36 @@ public class ConnectTokenIssuer {
 
   /** The token for {@code grant}. */
   public Mono<String> issue(Grant grant) {
-    return keys.current()
-        .map(
-            key -> {
-              Instant now = Instant.now();
-              List<Map<String, Object>> ice =
-                  grant.iceServers().stream()
-                      .map(
-                          server -> {
-                            Map<String, Object> entry = new LinkedHashMap<>();
-                            entry.put("urls", server.getUrls());
-                            if (server.getUsername() != null) {
-                              entry.put("username", server.getUsername());
-                              entry.put("credential", server.getCredential());
-                            }
-                            return entry;
-                          })
-                      .toList();
-              SignedJWT jwt =
-                  new SignedJWT(
-                      new JWSHeader.Builder(JWSAlgorithm.ES256)
-                          .keyID(key.getKeyID())
-                          .type(JOSEObjectType.JWT)
-                          .build(),
-                      new JWTClaimsSet.Builder()
-                          .issuer(properties.tokens().issuer())
-                          .audience(AUDIENCE)
-                          .subject(grant.userId())
-                          .jwtID(grant.tokenId())
-                          .issueTime(Date.from(now))
-                          .notBeforeTime(Date.from(now))
-                          .expirationTime(Date.from(grant.expiresAt()))
-                          .claim("sid", grant.sessionId())
-                          .claim("agt", grant.agentId())
-                          .claim("nod", grant.nodeId())
-                          .claim("mod", grant.mode())
-                          .claim("trp", grant.transport())
-                          .claim("ice", ice)
-                          .claim("name", grant.username())
-                          .build());
-              try {
-                ECDSASigner signer = new ECDSASigner(key);
-                signer.getJCAContext().setSecureRandom(Secrets.random());
-                jwt.sign(signer);
-              } catch (JOSEException e) {
-                throw new IllegalStateException("Cannot sign a connect token", e);
-              }
-              return jwt.serialize();
-            });
+    Instant now = Instant.now();
+    List<Map<String, Object>> ice =
+        grant.iceServers().stream()
+            .map(
+                server -> {
+                  Map<String, Object> entry = new LinkedHashMap<>();
+                  entry.put("urls", server.getUrls());
+                  if (server.getUsername() != null) {
+                    entry.put("username", server.getUsername());
+                    entry.put("credential", server.getCredential());
+                  }
+                  return entry;
+                })
+            .toList();
+    return keys.sign(
+        new JWTClaimsSet.Builder()
+            .issuer(properties.tokens().issuer())
+            .audience(AUDIENCE)
+            .subject(grant.userId())
+            .jwtID(grant.tokenId())
+            .issueTime(Date.from(now))
+            .notBeforeTime(Date.from(now))
+            .expirationTime(Date.from(grant.expiresAt()))
+            .claim("sid", grant.sessionId())
+            .claim("agt", grant.agentId())
+            .claim("nod", grant.nodeId())
+            .claim("mod", grant.mode())
+            .claim("trp", grant.transport())
+            .claim("ice", ice)
+            .claim("name", grant.username())
+            .build());
   }
 }

@@ -1,14 +1,7 @@
 package dev.airlock.platform.signalnode;
 
-import com.nimbusds.jose.JOSEException;
-import com.nimbusds.jose.JOSEObjectType;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.airlock.platform.AirlockProperties;
-import dev.airlock.platform.auth.Secrets;
 import dev.airlock.platform.auth.SigningKeys;
 import java.time.Duration;
 import java.time.Instant;
@@ -78,33 +71,16 @@ public class SignalNodeClient {
   }
 
   private Mono<String> token(String nodeId) {
-    return keys.current()
-        .map(
-            key -> {
-              Instant now = Instant.now();
-              SignedJWT jwt =
-                  new SignedJWT(
-                      new JWSHeader.Builder(JWSAlgorithm.ES256)
-                          .keyID(key.getKeyID())
-                          .type(JOSEObjectType.JWT)
-                          .build(),
-                      new JWTClaimsSet.Builder()
-                          .issuer(issuer)
-                          .audience(AUDIENCE)
-                          .subject("platform")
-                          .jwtID(UUID.randomUUID().toString())
-                          .issueTime(Date.from(now))
-                          .expirationTime(Date.from(now.plusSeconds(60)))
-                          .claim("nod", nodeId)
-                          .build());
-              try {
-                ECDSASigner signer = new ECDSASigner(key);
-                signer.getJCAContext().setSecureRandom(Secrets.random());
-                jwt.sign(signer);
-              } catch (JOSEException e) {
-                throw new IllegalStateException("Cannot sign an admin token", e);
-              }
-              return jwt.serialize();
-            });
+    Instant now = Instant.now();
+    return keys.sign(
+        new JWTClaimsSet.Builder()
+            .issuer(issuer)
+            .audience(AUDIENCE)
+            .subject("platform")
+            .jwtID(UUID.randomUUID().toString())
+            .issueTime(Date.from(now))
+            .expirationTime(Date.from(now.plusSeconds(60)))
+            .claim("nod", nodeId)
+            .build());
   }
 }

@@ -1,4 +1,4 @@
-package dev.airlock.signal;
+package dev.airlock.testkit;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -7,21 +7,26 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 
 /**
  * A database of its own for one run, on the server named by {@code AIRLOCK_TEST_DATABASE_URL}
  * (default {@value #DEFAULT_SERVER_URL}, the form the platform's {@code airlock.database.url}
  * takes, without a database name). The platform creates the database on first start; the test drops
- * it at the end. (A trimmed copy of contract-tests' harness class of the same name.)
+ * it at the end.
+ *
+ * <p>The server is reached over JDBC ({@code jdbc:mariadb:}): a module using this class puts {@code
+ * org.mariadb.jdbc:mariadb-java-client} on its test class path.
  */
-final class TestDatabase {
+public final class TestDatabase {
 
   /** The environment variable naming the database server. */
-  static final String SERVER_URL_ENV = "AIRLOCK_TEST_DATABASE_URL";
+  public static final String SERVER_URL_ENV = "AIRLOCK_TEST_DATABASE_URL";
 
   /** The server used when the environment variable is not set. */
-  static final String DEFAULT_SERVER_URL = "mysql://root:@127.0.0.1:3306";
+  public static final String DEFAULT_SERVER_URL = "mysql://root:@127.0.0.1:3306";
 
   private final String serverUrl;
   private final String host;
@@ -40,8 +45,17 @@ final class TestDatabase {
     this.name = name;
   }
 
-  /** A database name not used before, on the configured server. */
-  static TestDatabase fresh() {
+  /**
+   * A database name not used before, on the configured server: {@code prefix}, the time and a
+   * random part ({@code airlock_ct_20250101_120000_a1b2c3}).
+   *
+   * @param prefix what the name starts with, telling which suite left a database behind (e.g.
+   *     {@code "airlock_ct_"}); letters, digits and underscores
+   */
+  public static TestDatabase fresh(String prefix) {
+    if (!prefix.matches("[A-Za-z0-9_]+")) {
+      throw new IllegalArgumentException("Not a database name prefix: " + prefix);
+    }
     String configured = System.getenv(SERVER_URL_ENV);
     String serverUrl =
         configured == null || configured.isBlank() ? DEFAULT_SERVER_URL : configured.strip();
@@ -63,21 +77,38 @@ final class TestDatabase {
     int colon = userInfo.indexOf(':');
     String user = colon < 0 ? userInfo : userInfo.substring(0, colon);
     String password = colon < 0 ? "" : userInfo.substring(colon + 1);
-    byte[] random = new byte[4];
+    byte[] random = new byte[3];
     new SecureRandom().nextBytes(random);
-    String name = "airlock_sig_" + HexFormat.of().formatHex(random);
+    String name =
+        prefix
+            + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss"))
+            + "_"
+            + HexFormat.of().formatHex(random);
     return new TestDatabase(
         serverUrl, uri.getHost(), uri.getPort() < 0 ? 3306 : uri.getPort(), user, password, name);
   }
 
+  /** The database's name. */
+  public String name() {
+    return name;
+  }
+
   /** The value of the platform's {@code --airlock.database.url} for this database. */
-  String platformUrl() {
+  public String platformUrl() {
     return serverUrl + "/" + name;
   }
 
+  /**
+   * Opens a JDBC connection to this database with the server's credentials, which the test treats
+   * as an attacker's DBA rights.
+   */
+  public Connection connect() throws SQLException {
+    return DriverManager.getConnection(jdbcUrl(name), user, password);
+  }
+
   /** Fails with a message naming the server and the variable when it cannot be reached. */
-  void requireReachable() {
-    try (Connection connection = DriverManager.getConnection(jdbcUrl(), user, password)) {
+  public void requireReachable() {
+    try (Connection connection = DriverManager.getConnection(jdbcUrl(""), user, password)) {
       connection.isValid(5);
     } catch (SQLException e) {
       throw new IllegalStateException(
@@ -97,15 +128,15 @@ final class TestDatabase {
   }
 
   /** Drops the database, if it exists. */
-  void drop() throws SQLException {
-    try (Connection connection = DriverManager.getConnection(jdbcUrl(), user, password);
+  public void drop() throws SQLException {
+    try (Connection connection = DriverManager.getConnection(jdbcUrl(""), user, password);
         Statement statement = connection.createStatement()) {
       statement.execute("DROP DATABASE IF EXISTS `" + name + "`");
     }
   }
 
-  private String jdbcUrl() {
-    return "jdbc:mariadb://" + host + ":" + port + "/";
+  private String jdbcUrl(String database) {
+    return "jdbc:mariadb://" + host + ":" + port + "/" + database;
   }
 
   @Override

@@ -1,12 +1,17 @@
-package dev.airlock.signal;
+package dev.airlock.testkit;
 
 import reactor.blockhound.BlockHound;
 import reactor.blockhound.BlockingOperationError;
 import reactor.blockhound.integration.BlockHoundIntegration;
 
 /**
- * What BlockHound tolerates on event loops in the signal node's tests, each with its reason.
- * Anything else that blocks a non-blocking thread fails the test that triggered it.
+ * What BlockHound tolerates on event loops in every module's tests, each with its reason. Anything
+ * else that blocks a non-blocking thread fails the test that triggered it.
+ *
+ * <p>Registered in this jar's {@code META-INF/services}, so a module gets it with the testkit on
+ * its test class path. A module adds what only it needs in an integration of its own, registered in
+ * its own {@code src/test/resources/META-INF/services}: BlockHound applies every registered
+ * integration.
  */
 public class AirlockBlockHoundIntegration implements BlockHoundIntegration {
 

@@ -1,4 +1,4 @@
-package dev.airlock.contract.harness;
+package dev.airlock.testkit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 public final class ManagedProcess implements AutoCloseable {
 
   private static final int TAIL_LINES = 80;
+  private static final Duration STOP_GRACE = Duration.ofSeconds(15);
 
   private final String name;
   private final Process process;
@@ -135,32 +136,13 @@ public final class ManagedProcess implements AutoCloseable {
 
   /** The last lines of output, with the log's path. */
   public String outputTail() {
-    List<String> lines = lines();
-    List<String> tail = lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size());
-    return "----- last "
-        + tail.size()
-        + " lines of "
-        + name
-        + " ("
-        + log
-        + ") -----\n"
-        + String.join("\n", tail)
-        + "\n----- end of "
-        + name
-        + " -----";
+    return Processes.tail(lines(), TAIL_LINES, name, log);
   }
 
   /** SIGTERM, then SIGKILL after 15 s; for a namespace, the signal reaches the program itself. */
   @Override
   public void close() throws InterruptedException {
-    if (!process.isAlive()) {
-      return;
-    }
     // `ip netns exec` execs the program, so this pid is the program's own.
-    process.destroy();
-    if (!process.waitFor(15, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      process.waitFor(15, TimeUnit.SECONDS);
-    }
+    Processes.stop(process, STOP_GRACE);
   }
 }

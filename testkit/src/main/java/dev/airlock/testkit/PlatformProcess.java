@@ -1,6 +1,8 @@
-package dev.airlock.contract.harness;
+package dev.airlock.testkit;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,20 +14,28 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The platform's boot jar running as a separate process, started exactly as an operator would:
  * {@code java -jar airlock-platform.jar --server.port=… --airlock.database.url=…
  * --airlock.data-dir=…}. Its output goes to a log file, whose tail every failure message quotes.
+ *
+ * <p>The database is a {@link TestDatabase} (or, with {@link #startEmbedded}, the platform's own
+ * embedded MariaDB); the caller drops it after {@link #close()}.
  */
 public final class PlatformProcess implements AutoCloseable {
 
+  /** The system property naming the boot jar; the modules' poms set it for surefire. */
+  public static final String JAR_PROPERTY = "airlock.platform.jar";
+
   /** The file in the data directory where the first start leaves the admin's one-time password. */
-  static final String INITIAL_ADMIN_PASSWORD_FILE = "initial-admin-password";
+  public static final String INITIAL_ADMIN_PASSWORD_FILE = "initial-admin-password";
+
+  /** The file in the data directory where the platform leaves the signal nodes' API key. */
+  public static final String SIGNAL_NODE_KEY_FILE = "signal-node-key";
 
   private static final String HEALTH_PATH = "/api/v1/health";
-  private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
+  private static final Duration POLL_INTERVAL = Duration.ofMillis(200);
   private static final Duration STOP_GRACE = Duration.ofSeconds(20);
   private static final int TAIL_LINES = 150;
 
@@ -42,11 +52,43 @@ public final class PlatformProcess implements AutoCloseable {
   }
 
   /**
-   * Starts the jar (which the caller has checked exists) and returns at once; see {@link
-   * #awaitHealthy(Duration)}.
+   * The boot jar named by {@value #JAR_PROPERTY}, or else {@code ../platform/target/
+   * airlock-platform.jar} (a module's directory being the working directory under Maven); fails
+   * saying how to build it when it is not there.
    */
-  static PlatformProcess start(Path jar, int port, TestDatabase database, Path dataDir, Path log)
-      throws IOException {
+  public static Path jar() {
+    String configured = System.getProperty(JAR_PROPERTY);
+    Path jar =
+        (configured == null || configured.isBlank()
+                ? Path.of("..", "platform", "target", "airlock-platform.jar")
+                : Path.of(configured))
+            .toAbsolutePath()
+            .normalize();
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(
+          "The platform's boot jar does not exist: "
+              + jar
+              + ". This test runs the real platform as a separate process: build the platform"
+              + " first (./mvnw -pl platform -am install -DskipTests), or point -D"
+              + JAR_PROPERTY
+              + " at a jar.");
+    }
+    return jar;
+  }
+
+  /** A TCP port free on the loopback interface now. */
+  public static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /**
+   * Starts the jar (which the caller has checked exists) on {@code database} and returns at once;
+   * see {@link #awaitHealthy(Duration)}.
+   */
+  public static PlatformProcess start(
+      Path jar, int port, TestDatabase database, Path dataDir, Path log) throws IOException {
     return start(jar, port, database.platformUrl(), dataDir, log);
   }
 
@@ -74,6 +116,7 @@ public final class PlatformProcess implements AutoCloseable {
   private static PlatformProcess start(
       Path jar, int port, String databaseUrl, Path dataDir, Path log, List<String> settings)
       throws IOException {
+    Files.createDirectories(dataDir);
     Files.createDirectories(log.getParent());
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -99,9 +142,14 @@ public final class PlatformProcess implements AutoCloseable {
     return log;
   }
 
-  /** Where the platform listens, directly (not through the proxy). */
+  /** Where the platform listens, directly (not through a proxy). */
   public URI baseUrl() {
     return baseUrl;
+  }
+
+  /** The platform's data directory. */
+  public Path dataDir() {
+    return dataDir;
   }
 
   /**
@@ -148,7 +196,16 @@ public final class PlatformProcess implements AutoCloseable {
 
   /** Reads the one-time admin password the first start writes into the data directory. */
   public String initialAdminPassword(Duration timeout) throws IOException, InterruptedException {
-    Path file = dataDir.resolve(INITIAL_ADMIN_PASSWORD_FILE);
+    return dataFile(INITIAL_ADMIN_PASSWORD_FILE, timeout);
+  }
+
+  /**
+   * Reads a file the platform writes into its data directory at its first start ({@value
+   * #INITIAL_ADMIN_PASSWORD_FILE}, {@value #SIGNAL_NODE_KEY_FILE}), waiting for it up to {@code
+   * timeout}; returns its content without surrounding white space.
+   */
+  public String dataFile(String name, Duration timeout) throws IOException, InterruptedException {
+    Path file = dataDir.resolve(name);
     Instant deadline = Instant.now().plus(timeout);
     while (!Files.isRegularFile(file) && Instant.now().isBefore(deadline)) {
       Thread.sleep(POLL_INTERVAL.toMillis());
@@ -168,26 +225,12 @@ public final class PlatformProcess implements AutoCloseable {
     } catch (IOException e) {
       return "(cannot read the platform's output from " + log + ": " + e + ")";
     }
-    List<String> tail = lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size());
-    return "----- last "
-        + tail.size()
-        + " lines of the platform's output ("
-        + log
-        + ") -----\n"
-        + String.join("\n", tail)
-        + "\n----- end of the platform's output -----";
+    return Processes.tail(lines, TAIL_LINES, "the platform's output", log);
   }
 
   /** Stops the process: SIGTERM, then a kill if it has not exited within 20 s. */
   @Override
   public void close() throws InterruptedException {
-    if (!process.isAlive()) {
-      return;
-    }
-    process.destroy();
-    if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-      process.destroyForcibly();
-      process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-    }
+    Processes.stop(process, STOP_GRACE);
   }
 }
