@@ -303,6 +303,10 @@ class RemoteSessionContractTest {
       Session session = awaitEnded(UUID.fromString(probe.get("sessionId").asString()));
       assertThat(session.getPath()).isEqualTo(SessionPath.P2P);
       assertThat(session.getSignalNodeId()).isEqualTo("node-1");
+      assertThat(session.getBytesFromClient())
+          .as("p2p bytes the client reported")
+          .isGreaterThanOrEqualTo((long) ECHO_BYTES);
+      assertThat(session.getBytesFromAgent()).isGreaterThanOrEqualTo((long) ECHO_BYTES);
     }
     assertThat(audit("session.end"))
         .anySatisfy(e -> assertThat(e.getReason()).contains("path p2p").contains("duration"));

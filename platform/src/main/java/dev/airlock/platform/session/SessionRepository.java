@@ -143,8 +143,8 @@ public class SessionRepository {
             .bind("reason", reason)
             .bind("id", id.toString());
     spec = Rows.bind(spec, "path", path == null ? null : path.getValue(), String.class);
-    spec = Rows.bind(spec, "up", bytesFromClient == null ? 0L : bytesFromClient, Long.class);
-    spec = Rows.bind(spec, "down", bytesFromAgent == null ? 0L : bytesFromAgent, Long.class);
+    spec = Rows.bind(spec, "up", bytesFromClient, Long.class);
+    spec = Rows.bind(spec, "down", bytesFromAgent, Long.class);
     return spec.fetch().rowsUpdated().map(n -> n > 0);
   }
 

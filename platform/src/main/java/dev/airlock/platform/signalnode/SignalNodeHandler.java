@@ -349,10 +349,12 @@ public class SignalNodeHandler implements SignalNodesApi {
         + duration
         + ", path "
         + (s.getPath() == null ? "none" : s.getPath().getValue())
-        + ", bytes from client "
-        + s.getBytesFromClient()
-        + ", from agent "
-        + s.getBytesFromAgent()
+        + (s.getBytesFromClient() == null
+            ? ", bytes not reported"
+            : ", bytes from client "
+                + s.getBytesFromClient()
+                + ", from agent "
+                + s.getBytesFromAgent())
         + ", reason: "
         + s.getEndReason();
   }

@@ -103,11 +103,16 @@ public final class RemoteSession {
     return Mono.defer(
         () -> {
           if (closing.compareAndSet(false, true) && socket.isOpen()) {
-            socket.send(
+            SignalMessage close =
                 new SignalMessage()
                     .type(MessageType.SESSION_CLOSE)
                     .sessionId(id)
-                    .reason("closed by the client"));
+                    .reason("closed by the client");
+            if (link != null && path == SessionPath.P2P) {
+              // The node relays no byte of a peer-to-peer session; the audit gets them from here.
+              close.bytesSent(link.bytesOut()).bytesReceived(link.bytesIn());
+            }
+            socket.send(close);
             return socket.close(CloseCodes.NORMAL, "session closed").then(closed).then();
           }
           return closed.then();

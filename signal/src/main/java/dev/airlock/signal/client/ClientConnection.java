@@ -97,6 +97,7 @@ final class ClientConnection implements SocketListener {
       case SDP, ICE -> toAgent(live, message);
       case RELAY -> relay(live);
       case SESSION_CLOSE -> {
+        live.peerToPeerBytes(message.getBytesSent(), message.getBytesReceived());
         sessions.end(live, "closed by the client", true, CloseCodes.NORMAL, "session closed");
         yield Mono.empty();
       }

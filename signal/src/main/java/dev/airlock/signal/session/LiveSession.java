@@ -21,6 +21,7 @@ public final class LiveSession {
   private final Instant startedAt = Instant.now();
   private final AtomicLong bytesFromClient = new AtomicLong();
   private final AtomicLong bytesFromAgent = new AtomicLong();
+  private volatile long[] peerBytes;
   private final AtomicBoolean ended = new AtomicBoolean();
   private volatile boolean sdpExchanged;
   private volatile boolean relaying;
@@ -76,12 +77,29 @@ public final class LiveSession {
     bytesFromAgent.addAndGet(bytes);
   }
 
-  public long bytesFromClient() {
-    return bytesFromClient.get();
+  /**
+   * Records what the client says its peer-to-peer data channels carried (the node never sees those
+   * bytes); ignored for relayed sessions, whose bytes the node counts itself.
+   */
+  public void peerToPeerBytes(Long sent, Long received) {
+    if (sent != null && received != null && sent >= 0 && received >= 0) {
+      peerBytes = new long[] {sent, received};
+    }
   }
 
-  public long bytesFromAgent() {
-    return bytesFromAgent.get();
+  /** Bytes from the client: counted by the node when relayed, as reported when peer to peer. */
+  public Long bytesFromClient() {
+    return relaying ? Long.valueOf(bytesFromClient.get()) : peerBytes(0);
+  }
+
+  /** Bytes from the agent: counted by the node when relayed, as reported when peer to peer. */
+  public Long bytesFromAgent() {
+    return relaying ? Long.valueOf(bytesFromAgent.get()) : peerBytes(1);
+  }
+
+  private Long peerBytes(int index) {
+    long[] reported = peerBytes;
+    return reported == null ? null : reported[index];
   }
 
   /** {@code relay} if the relay was used, {@code p2p} if an SDP was exchanged, else null. */

@@ -105,7 +105,8 @@ public class SessionRegistry {
     }
     SessionPath path = session.path();
     log.info(
-        "Session {} ended: {}; path {}, {} bytes from client, {} bytes from agent, {} s",
+        "Session {} ended: {}; path {}, {} bytes from client, {} bytes from agent"
+            + " (relayed: counted here; p2p: as the client reported), {} s",
         session.id(),
         reason,
         path == null ? "none" : path.getValue(),
