@@ -25,12 +25,15 @@ import java.util.Set;
  * @param joinToken the join token, used only for the first enrolment; may be null once enrolled
  * @param stateDir where the identity key, agent id and DTLS certificate live
  * @param hostname the name the agent reports at enrolment
+ * @param caFile PEM certificates to trust for a {@code wss://} node instead of the JVM's trust
+ *     store (a private CA, a self-signed node), or null
  */
-public record AgentConfig(URI signalUrl, String joinToken, Path stateDir, String hostname) {
+public record AgentConfig(
+    URI signalUrl, String joinToken, Path stateDir, String hostname, Path caFile) {
 
   /** The keys a file, the environment or the arguments may set. */
   public static final Set<String> KEYS =
-      Set.of("signal-url", "join-token", "state-dir", "hostname");
+      Set.of("signal-url", "join-token", "state-dir", "hostname", "ca-file");
 
   /** The state directory when none is configured. */
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/airlock-agent");
@@ -137,11 +140,18 @@ public record AgentConfig(URI signalUrl, String joinToken, Path stateDir, String
     String stateDir = settings.get("state-dir");
     String hostname = settings.get("hostname");
     String joinToken = settings.get("join-token");
+    String ca = settings.get("ca-file");
+    Path caFile = ca == null || ca.isBlank() ? null : Path.of(ca);
+    if (caFile != null && !java.nio.file.Files.isReadable(caFile)) {
+      throw new InvalidConfigException(
+          "ca-file: " + caFile + " cannot be read (expected: a PEM file of CA certificates)");
+    }
     return new AgentConfig(
         signal,
         joinToken == null || joinToken.isBlank() ? null : joinToken,
         stateDir == null || stateDir.isBlank() ? DEFAULT_STATE_DIR : Path.of(stateDir),
-        hostname == null || hostname.isBlank() ? localHostname() : hostname);
+        hostname == null || hostname.isBlank() ? localHostname() : hostname,
+        caFile);
   }
 
   /** The agent endpoint of the configured node. */
@@ -169,6 +179,8 @@ public record AgentConfig(URI signalUrl, String joinToken, Path stateDir, String
         + stateDir
         + ", hostname="
         + hostname
+        + ", caFile="
+        + caFile
         + "]";
   }
 }

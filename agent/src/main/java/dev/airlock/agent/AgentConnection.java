@@ -23,6 +23,7 @@ import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
+import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.client.HttpClient;
 
 /**
@@ -57,9 +58,19 @@ final class AgentConnection {
     this.version = version;
     this.exit = exit;
     this.services = new ChannelServices(state, config.hostname());
-    this.http =
+    HttpClient client =
         HttpClient.create()
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis());
+    if (config.caFile() != null) {
+      // Trust exactly these CAs for wss:// (a private CA or a self-signed node), not the JVM's.
+      client =
+          client.secure(
+              tls ->
+                  tls.sslContext(
+                      Http11SslContextSpec.forClient()
+                          .configure(builder -> builder.trustManager(config.caFile().toFile()))));
+    }
+    this.http = client;
   }
 
   /** Starts connecting; returns at once. */

@@ -512,6 +512,132 @@ class RemoteSessionContractTest {
     assertThat(audit("agent.revoke")).isNotEmpty();
   }
 
+  @Test
+  @Order(11)
+  void agentsEnrolOverWssAndRefuseANodeTheyDoNotTrust() throws Exception {
+    // A signal node with its own certificate (self-signed, as a private CA would issue).
+    Path tls = work.resolve("tls");
+    Files.createDirectories(tls);
+    Path keystore = tls.resolve("node.p12");
+    Path caFile = tls.resolve("node.pem");
+    String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+    run(
+        keytool,
+        "-genkeypair",
+        "-alias",
+        "node",
+        "-keyalg",
+        "EC",
+        "-groupname",
+        "secp256r1",
+        "-dname",
+        "CN=localhost",
+        "-ext",
+        "SAN=dns:localhost,ip:127.0.0.1",
+        "-validity",
+        "2",
+        "-storetype",
+        "PKCS12",
+        "-keystore",
+        keystore.toString(),
+        "-storepass",
+        "changeit");
+    run(
+        keytool,
+        "-exportcert",
+        "-rfc",
+        "-alias",
+        "node",
+        "-keystore",
+        keystore.toString(),
+        "-storepass",
+        "changeit",
+        "-file",
+        caFile.toString());
+    int port = PlatformProcess.freePort();
+    ManagedProcess node =
+        ManagedProcess.start(
+            "node-tls",
+            null,
+            List.of(
+                ManagedProcess.java(),
+                "-jar",
+                signalJar().toString(),
+                "--server.port=" + port,
+                "--server.ssl.key-store=" + keystore,
+                "--server.ssl.key-store-password=changeit",
+                "--server.ssl.key-store-type=PKCS12",
+                "--airlock.signal.node-id=node-tls",
+                "--airlock.signal.public-url=wss://localhost:" + port,
+                "--airlock.signal.admin-url=https://localhost:" + port,
+                "--airlock.signal.platform-url=" + platform.baseUrl(),
+                "--airlock.signal.platform-key-file=" + keyFile),
+            work.resolve("node-tls.log"));
+    toClose.add(node);
+    node.awaitLine("Airlock signal node node-tls listening on wss://", 0, START);
+    String token =
+        admin
+            .agents()
+            .createJoinToken(new JoinTokenCreate().kind(AgentKind.NODE).maxUses(2))
+            .block(CALL)
+            .getToken();
+
+    ManagedProcess trusting = startRootAgent("agent-tls", port, token, caFile);
+    ManagedProcess wary = startRootAgent("agent-wary", port, token, null);
+    trusting.awaitLine("online at node node-tls", 0, Duration.ofSeconds(60));
+    wary.awaitLine("PKIX path building failed", 0, Duration.ofSeconds(30));
+    Agent agent = agentNamed("agent-tls");
+    assertThat(agent.getOnline()).isTrue();
+    assertThat(agent.getSignalUrl()).isEqualTo("wss://localhost:" + port);
+    assertThat(
+            admin
+                .agents()
+                .listAgents(AgentKind.NODE, null, null, null, null)
+                .block(CALL)
+                .getItems())
+        .extracting(Agent::getHostname)
+        .as("the agent that does not trust the node never enrolled")
+        .containsExactly("agent-tls");
+    assertThat(wary.countLines("Enrolled as agent")).isZero();
+    wary.close();
+    trusting.close();
+  }
+
+  private ManagedProcess startRootAgent(String name, int port, String token, Path caFile)
+      throws IOException {
+    Path state = work.resolve("agents").resolve(name);
+    Files.createDirectories(state);
+    List<String> lines = new ArrayList<>();
+    lines.add("signal-url = wss://localhost:" + port);
+    lines.add("state-dir = " + state);
+    lines.add("hostname = " + name);
+    lines.add("join-token = " + token);
+    if (caFile != null) {
+      lines.add("ca-file = " + caFile);
+    }
+    Path config = state.resolve("agent.conf");
+    Files.write(config, lines);
+    ManagedProcess agent =
+        ManagedProcess.start(
+            name,
+            null,
+            List.of(
+                ManagedProcess.java(),
+                "-jar",
+                agentJar().toString(),
+                "--config",
+                config.toString()),
+            work.resolve(name + ".log"));
+    toClose.add(agent);
+    return agent;
+  }
+
+  private static void run(String... command) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor()).as(String.join(" ", command) + "\n" + output).isZero();
+  }
+
   // --- the rig ---------------------------------------------------------------------------
 
   private ManagedProcess startSignal(String nodeId, int port) throws Exception {
