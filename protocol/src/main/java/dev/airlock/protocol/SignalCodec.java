@@ -31,6 +31,18 @@ public final class SignalCodec {
 
   private SignalCodec() {}
 
+  /**
+   * Checks the protocol version a {@code hello} names (none means {@link #VERSION}).
+   *
+   * @throws ProtocolException when it names another version
+   */
+  public static void requireVersion(SignalMessage hello) {
+    if (hello.getProtocol() != null && hello.getProtocol() != VERSION) {
+      throw new ProtocolException(
+          "protocol version " + hello.getProtocol() + " (expected: " + VERSION + ")");
+    }
+  }
+
   /** The JSON text of {@code message}. */
   public static String encode(SignalMessage message) {
     return MAPPER.writeValueAsString(message);

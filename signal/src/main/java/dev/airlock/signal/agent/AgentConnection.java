@@ -145,10 +145,7 @@ public final class AgentConnection implements SocketListener {
   }
 
   private Mono<Void> admit(SignalMessage hello) {
-    if (hello.getProtocol() != null && hello.getProtocol() != SignalCodec.VERSION) {
-      throw new ProtocolException(
-          "protocol version " + hello.getProtocol() + " (expected: " + SignalCodec.VERSION + ")");
-    }
+    SignalCodec.requireVersion(hello);
     Mono<Agent> admission;
     if (hello.getEnrol() != null && hello.getProof() == null) {
       admission = platform.enrol(hello.getEnrol());

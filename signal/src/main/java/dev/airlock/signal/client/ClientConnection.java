@@ -111,10 +111,7 @@ final class ClientConnection implements SocketListener {
   }
 
   private Mono<Void> start(SignalMessage hello) {
-    if (hello.getProtocol() != null && hello.getProtocol() != SignalCodec.VERSION) {
-      throw new ProtocolException(
-          "protocol version " + hello.getProtocol() + " (expected: " + SignalCodec.VERSION + ")");
-    }
+    SignalCodec.requireVersion(hello);
     return verifier
         .verify(hello.getConnectToken())
         .onErrorMap(this::tokenRefusal)
