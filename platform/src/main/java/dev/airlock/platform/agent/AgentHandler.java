@@ -127,12 +127,10 @@ public class AgentHandler implements AgentsApi {
         .collectList()
         .map(
             rows -> {
-              List<JoinTokens.Row> page = rows.size() > limit ? rows.subList(0, limit) : rows;
+              Cursors.Page<JoinTokens.Row> page = Cursors.page(rows, limit, JoinTokens.Row::rowNo);
               JoinTokenPage result =
-                  new JoinTokenPage(page.stream().map(JoinTokens.Row::token).toList());
-              if (rows.size() > limit) {
-                result.setNextCursor(Cursors.encode(page.get(page.size() - 1).rowNo()));
-              }
+                  new JoinTokenPage(page.rows().stream().map(JoinTokens.Row::token).toList());
+              result.setNextCursor(page.nextCursor());
               return ResponseEntity.ok(result);
             });
   }
@@ -180,18 +178,16 @@ public class AgentHandler implements AgentsApi {
         .collectList()
         .map(
             rows -> {
-              List<AgentRow> page = rows.size() > limit ? rows.subList(0, limit) : rows;
+              Cursors.Page<AgentRow> page = Cursors.page(rows, limit, AgentRow::rowNo);
               // Rows the caller's rules do not select are left out; the cursor still moves past
               // them, so a page may hold fewer than `limit` agents.
               List<Agent> visible =
-                  page.stream()
+                  page.rows().stream()
                       .filter(a -> Access.allows(exchange, a.labels(), null))
                       .map(AgentRow::toApi)
                       .toList();
               AgentPage result = new AgentPage(visible);
-              if (rows.size() > limit) {
-                result.setNextCursor(Cursors.encode(page.get(page.size() - 1).rowNo()));
-              }
+              result.setNextCursor(page.nextCursor());
               return ResponseEntity.ok(result);
             });
   }

@@ -13,6 +13,7 @@ import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
@@ -35,7 +36,10 @@ public class AgentProofs {
 
   private static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
 
+  private static final Duration SWEEP_INTERVAL = Duration.ofMinutes(1);
+
   private final DatabaseClient db;
+  private final AtomicLong lastSweep = new AtomicLong();
 
   public AgentProofs(DatabaseClient db) {
     this.db = db;
@@ -96,9 +100,7 @@ public class AgentProofs {
     if (claims.getJWTID() == null || claims.getJWTID().length() > 64) {
       return Mono.error(new InvalidCredentialsException("agent proof without a usable jti"));
     }
-    return db.sql("DELETE FROM agent_proofs WHERE expires_at < :now")
-        .bind("now", Rows.column(now.minus(CLOCK_SKEW)))
-        .then()
+    return sweepExpired(now)
         .then(
             db.sql("INSERT INTO agent_proofs (jti, expires_at) VALUES (:jti, :expires)")
                 .bind("jti", agentId + ":" + claims.getJWTID())
@@ -107,5 +109,18 @@ public class AgentProofs {
         .onErrorMap(
             DataIntegrityViolationException.class,
             e -> new InvalidCredentialsException("agent proof replayed"));
+  }
+
+  // Expired jtis can go once they can no longer be replayed; deleting them at most once a minute
+  // per replica keeps that off most connects (thousands of agents reconnect after a node restart).
+  private Mono<Void> sweepExpired(Instant now) {
+    long last = lastSweep.get();
+    if (now.toEpochMilli() - last < SWEEP_INTERVAL.toMillis()
+        || !lastSweep.compareAndSet(last, now.toEpochMilli())) {
+      return Mono.empty();
+    }
+    return db.sql("DELETE FROM agent_proofs WHERE expires_at < :now")
+        .bind("now", Rows.column(now.minus(CLOCK_SKEW)))
+        .then();
   }
 }

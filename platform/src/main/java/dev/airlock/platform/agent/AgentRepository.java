@@ -168,6 +168,17 @@ public class AgentRepository {
         .map(n -> n > 0);
   }
 
+  /**
+   * How many agents {@code nodeId} holds; for its heartbeat, which must not count every node's
+   * agents.
+   */
+  public Mono<Long> heldBy(String nodeId) {
+    return db.sql("SELECT COUNT(*) FROM agents WHERE signal_node_id = :node")
+        .bind("node", nodeId)
+        .map(row -> row.get(0, Long.class))
+        .one();
+  }
+
   /** Agents online at each node, for the node list. */
   public Mono<Map<String, Long>> onlineByNode() {
     return db.sql(

@@ -20,7 +20,6 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -93,11 +92,9 @@ public class ApiKeyHandler implements ApiKeysApi {
         .collectList()
         .map(
             rows -> {
-              List<KeyRow> page = rows.size() > limit ? rows.subList(0, limit) : rows;
-              ApiKeyPage result = new ApiKeyPage(page.stream().map(KeyRow::key).toList());
-              if (rows.size() > limit) {
-                result.setNextCursor(Cursors.encode(page.get(page.size() - 1).rowNo()));
-              }
+              Cursors.Page<KeyRow> page = Cursors.page(rows, limit, KeyRow::rowNo);
+              ApiKeyPage result = new ApiKeyPage(page.rows().stream().map(KeyRow::key).toList());
+              result.setNextCursor(page.nextCursor());
               return ResponseEntity.ok(result);
             });
   }

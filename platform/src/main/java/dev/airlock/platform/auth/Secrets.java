@@ -1,6 +1,11 @@
 package dev.airlock.platform.auth;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -51,6 +56,26 @@ public final class Secrets {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
     }
+  }
+
+  /**
+   * Writes {@code secret} and a line break to {@code file}, readable by this user only (mode 0600
+   * where the file system has POSIX permissions), replacing the file atomically: a reader sees the
+   * old secret or the new one, never a half-written file.
+   */
+  public static Path writePrivateFile(Path file, String secret) throws IOException {
+    Files.createDirectories(file.getParent());
+    Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.deleteIfExists(temp);
+    try {
+      Files.createFile(
+          temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException noPosix) {
+      Files.createFile(temp);
+    }
+    Files.writeString(temp, secret + System.lineSeparator());
+    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    return file;
   }
 
   private static SecureRandom drbg() {

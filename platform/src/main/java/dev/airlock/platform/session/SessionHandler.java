@@ -42,7 +42,6 @@ public class SessionHandler implements SessionsApi {
 
   private final AgentRepository agents;
   private final SessionRepository sessions;
-  private final SignalNodes nodes;
   private final SignalNodeClient nodeClient;
   private final ConnectTokenIssuer tokens;
   private final IceServers ice;
@@ -53,7 +52,6 @@ public class SessionHandler implements SessionsApi {
   public SessionHandler(
       AgentRepository agents,
       SessionRepository sessions,
-      SignalNodes nodes,
       SignalNodeClient nodeClient,
       ConnectTokenIssuer tokens,
       IceServers ice,
@@ -62,7 +60,6 @@ public class SessionHandler implements SessionsApi {
       AirlockProperties properties) {
     this.agents = agents;
     this.sessions = sessions;
-    this.nodes = nodes;
     this.nodeClient = nodeClient;
     this.tokens = tokens;
     this.ice = ice;
@@ -115,78 +112,71 @@ public class SessionHandler implements SessionsApi {
     String tokenId = UUID.randomUUID().toString();
     Instant expires = Instant.now().plus(settings.connectTokenTtl());
     List<IceServer> servers = ice.forSession(caller.userId());
-    return nodes
-        .find(agent.signalNodeId())
-        .switchIfEmpty(
-            Mono.error(
-                () ->
-                    new ApiProblem(
-                        ProblemType.AGENT_OFFLINE,
-                        "Agent " + agent.name() + "'s signal node is not registered")))
-        .flatMap(
-            node ->
-                tx.transactional(
-                        sessions
-                            .insert(
-                                id,
-                                caller.userId(),
-                                caller.username(),
-                                agent.id(),
-                                mode,
-                                transport,
-                                tokenId,
-                                expires,
-                                node.id())
-                            .then(
-                                access.success(
-                                    exchange,
-                                    "session.create",
-                                    "session",
-                                    id
-                                        + " (agent "
-                                        + agent.name()
-                                        + ", "
-                                        + mode.getValue()
-                                        + ", "
-                                        + transport.getValue()
-                                        + ")")))
-                    .then(
-                        tokens.issue(
-                            new ConnectTokenIssuer.Grant(
-                                tokenId,
-                                id.toString(),
-                                caller.userId().toString(),
-                                caller.username(),
-                                agent.id().toString(),
-                                node.id(),
-                                mode.getValue(),
-                                transport.getValue(),
-                                servers,
-                                expires)))
-                    .flatMap(token -> sessions.find(id).map(row -> Map.entry(token, row)))
-                    .map(
-                        tokenAndRow -> {
-                          Session s = tokenAndRow.getValue().session();
-                          SessionCreated created =
-                              new SessionCreated(
-                                  s.getId(),
-                                  s.getUserId(),
-                                  s.getUsername(),
-                                  s.getAgentId(),
-                                  s.getMode(),
-                                  s.getTransport(),
-                                  s.getState(),
-                                  s.getCreatedAt(),
-                                  tokenAndRow.getKey(),
-                                  expires.atOffset(ZoneOffset.UTC),
-                                  node.clientUrl(),
-                                  servers,
-                                  agent.dtlsFingerprint());
-                          created.setSignalNodeId(node.id());
-                          return ResponseEntity.status(HttpStatus.CREATED)
-                              .header(HttpHeaders.CACHE_CONTROL, "no-store")
-                              .body(created);
-                        }));
+    // An online agent's row already carries its node's id and URL (joined when it was read).
+    String nodeId = agent.signalNodeId();
+    String signalUrl = SignalNodes.clientUrl(agent.nodeUrl());
+    return tx.transactional(
+            sessions
+                .insert(
+                    id,
+                    caller.userId(),
+                    caller.username(),
+                    agent.id(),
+                    mode,
+                    transport,
+                    tokenId,
+                    expires,
+                    nodeId)
+                .then(
+                    access.success(
+                        exchange,
+                        "session.create",
+                        "session",
+                        id
+                            + " (agent "
+                            + agent.name()
+                            + ", "
+                            + mode.getValue()
+                            + ", "
+                            + transport.getValue()
+                            + ")")))
+        .then(
+            tokens.issue(
+                new ConnectTokenIssuer.Grant(
+                    tokenId,
+                    id.toString(),
+                    caller.userId().toString(),
+                    caller.username(),
+                    agent.id().toString(),
+                    nodeId,
+                    mode.getValue(),
+                    transport.getValue(),
+                    servers,
+                    expires)))
+        .flatMap(token -> sessions.find(id).map(row -> Map.entry(token, row)))
+        .map(
+            tokenAndRow -> {
+              Session s = tokenAndRow.getValue().session();
+              SessionCreated created =
+                  new SessionCreated(
+                      s.getId(),
+                      s.getUserId(),
+                      s.getUsername(),
+                      s.getAgentId(),
+                      s.getMode(),
+                      s.getTransport(),
+                      s.getState(),
+                      s.getCreatedAt(),
+                      tokenAndRow.getKey(),
+                      expires.atOffset(ZoneOffset.UTC),
+                      signalUrl,
+                      servers,
+                      agent.dtlsFingerprint());
+              created.setSignalNodeId(nodeId);
+              return ResponseEntity.status(HttpStatus.CREATED)
+                  .header(HttpHeaders.CACHE_CONTROL, "no-store")
+                  .body(created);
+            });
   }
 
   @Override
@@ -200,13 +190,12 @@ public class SessionHandler implements SessionsApi {
         .collectList()
         .map(
             rows -> {
-              List<SessionRepository.Row> page =
-                  rows.size() > limit ? rows.subList(0, limit) : rows;
+              Cursors.Page<SessionRepository.Row> page =
+                  Cursors.page(rows, limit, SessionRepository.Row::rowNo);
               SessionPage result =
-                  new SessionPage(page.stream().map(SessionRepository.Row::session).toList());
-              if (rows.size() > limit) {
-                result.setNextCursor(Cursors.encode(page.get(page.size() - 1).rowNo()));
-              }
+                  new SessionPage(
+                      page.rows().stream().map(SessionRepository.Row::session).toList());
+              result.setNextCursor(page.nextCursor());
               return ResponseEntity.ok(result);
             });
   }

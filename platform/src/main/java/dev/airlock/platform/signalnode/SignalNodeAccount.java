@@ -10,10 +10,8 @@ import dev.airlock.platform.auth.Secrets;
 import dev.airlock.platform.database.Rows;
 import dev.airlock.platform.user.UserRepository;
 import dev.airlock.platform.user.UserRow;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -118,7 +116,8 @@ public class SignalNodeAccount {
                                     null,
                                     null)))))
         .then(
-            Mono.fromCallable(() -> write(file, secret)).subscribeOn(Schedulers.boundedElastic()));
+            Mono.fromCallable(() -> Secrets.writePrivateFile(file, secret))
+                .subscribeOn(Schedulers.boundedElastic()));
   }
 
   private Mono<UUID> createUser() {
@@ -161,20 +160,5 @@ public class SignalNodeAccount {
                                   null))));
             })
         .thenReturn(id);
-  }
-
-  private static Path write(Path file, String secret) throws IOException {
-    Files.createDirectories(file.getParent());
-    Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.deleteIfExists(temp);
-    try {
-      Files.createFile(
-          temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    } catch (UnsupportedOperationException e) {
-      Files.createFile(temp);
-    }
-    Files.writeString(temp, secret + System.lineSeparator());
-    Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    return file;
   }
 }

@@ -72,13 +72,10 @@ public class SignalNodeHandler implements SignalNodesApi {
             nodes
                 .register(nodeId, registration.getUrl(), registration.getAdminUrl())
                 .then(nodes.find(nodeId))
-                .zipWith(agents.onlineByNode())
+                .zipWith(agents.heldBy(nodeId))
                 .map(
-                    nodeAndCounts ->
-                        ResponseEntity.ok(
-                            nodeAndCounts
-                                .getT1()
-                                .toApi(nodeAndCounts.getT2().getOrDefault(nodeId, 0L)))));
+                    nodeAndCount ->
+                        ResponseEntity.ok(nodeAndCount.getT1().toApi(nodeAndCount.getT2()))));
   }
 
   @Override
@@ -282,29 +279,30 @@ public class SignalNodeHandler implements SignalNodesApi {
       String nodeId, Mono<SessionEnd> body, ServerWebExchange exchange) {
     return body.flatMap(
         end ->
-            sessions
-                .find(end.getSessionId())
+            tx.transactional(
+                    sessions
+                        .reportEnd(
+                            end.getSessionId(),
+                            end.getReason(),
+                            end.getPath(),
+                            end.getBytesFromClient(),
+                            end.getBytesFromAgent())
+                        .flatMap(
+                            first ->
+                                sessions
+                                    .find(end.getSessionId())
+                                    // A repeated report changes nothing and is not audited again.
+                                    .flatMap(
+                                        row ->
+                                            (first
+                                                    ? sessionAudit(
+                                                        row.session(),
+                                                        "session.end",
+                                                        AuditOutcome.SUCCESS,
+                                                        summary(row.session()))
+                                                    : Mono.<Void>empty())
+                                                .thenReturn(row))))
                 .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("session", end.getSessionId())))
-                .flatMap(
-                    before ->
-                        tx.transactional(
-                            sessions
-                                .reportEnd(
-                                    end.getSessionId(),
-                                    end.getReason(),
-                                    end.getPath(),
-                                    end.getBytesFromClient(),
-                                    end.getBytesFromAgent())
-                                .filter(first -> first)
-                                .flatMap(first -> sessions.find(end.getSessionId()))
-                                .flatMap(
-                                    after ->
-                                        sessionAudit(
-                                            after.session(),
-                                            "session.end",
-                                            AuditOutcome.SUCCESS,
-                                            summary(after.session())))))
-                .then(sessions.find(end.getSessionId()))
                 .map(row -> ResponseEntity.ok(row.session())));
   }
 

@@ -32,11 +32,11 @@ public class SignalNodes {
       node.setAgents((int) agents);
       return node;
     }
+  }
 
-    /** The WebSocket URL of the node's client endpoint. */
-    public String clientUrl() {
-      return url.replaceAll("/+$", "") + "/signal/v1/client";
-    }
+  /** The client endpoint of the node whose base WebSocket URL is {@code url}. */
+  public static String clientUrl(String url) {
+    return url.replaceAll("/+$", "") + "/signal/v1/client";
   }
 
   /** Registers the node or renews its registration. */

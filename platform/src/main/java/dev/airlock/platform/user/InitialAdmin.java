@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -153,22 +152,8 @@ public class InitialAdmin {
                                   null,
                                   null))));
             })
-        .then(Mono.fromCallable(() -> writePasswordFile(password)))
+        .then(Mono.fromCallable(() -> Secrets.writePrivateFile(passwordFile(), password)))
         .thenReturn(password);
-  }
-
-  private Path writePasswordFile(String password) throws IOException {
-    Path file = passwordFile();
-    Files.createDirectories(file.getParent());
-    Files.deleteIfExists(file);
-    try {
-      Files.createFile(
-          file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    } catch (UnsupportedOperationException e) {
-      Files.createFile(file);
-    }
-    Files.writeString(file, password + System.lineSeparator());
-    return file;
   }
 
   private void banner(int port, String password, String signalKeyFile) {

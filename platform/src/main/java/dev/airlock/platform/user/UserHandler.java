@@ -69,17 +69,15 @@ public class UserHandler implements UsersApi {
         .collectList()
         .map(
             rows -> {
-              List<UserRow> page = rows.size() > limit ? rows.subList(0, limit) : rows;
+              Cursors.Page<UserRow> page = Cursors.page(rows, limit, UserRow::rowNo);
               List<User> visible = new ArrayList<>();
-              for (UserRow row : page) {
+              for (UserRow row : page.rows()) {
                 if (Access.allows(exchange, row.labels(), row.id())) {
                   visible.add(row.toApi());
                 }
               }
               UserPage result = new UserPage(visible);
-              if (rows.size() > limit) {
-                result.setNextCursor(Cursors.encode(page.get(page.size() - 1).rowNo()));
-              }
+              result.setNextCursor(page.nextCursor());
               return ResponseEntity.ok(result);
             });
   }

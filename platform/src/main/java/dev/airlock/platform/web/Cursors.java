@@ -3,6 +3,8 @@ package dev.airlock.platform.web;
 import dev.airlock.platform.problem.ApiProblem;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
+import java.util.function.ToLongFunction;
 
 /** Opaque page cursors: the position after which the next page starts. */
 public final class Cursors {
@@ -52,6 +54,23 @@ public final class Cursors {
       // reported below
     }
     throw invalid();
+  }
+
+  /**
+   * One page cut from rows fetched with {@code limit + 1}: the first {@code limit} rows, and the
+   * cursor after the last of them when there are more (null on the last page).
+   */
+  public record Page<T>(List<T> rows, String nextCursor) {}
+
+  /**
+   * Cuts a page from {@code fetched} (read with {@code limit + 1}), ordered by {@code position}.
+   */
+  public static <T> Page<T> page(List<T> fetched, int limit, ToLongFunction<T> position) {
+    if (fetched.size() <= limit) {
+      return new Page<>(fetched, null);
+    }
+    List<T> rows = fetched.subList(0, limit);
+    return new Page<>(rows, encode(position.applyAsLong(rows.get(limit - 1))));
   }
 
   private static ApiProblem invalid() {
