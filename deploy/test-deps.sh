@@ -6,14 +6,18 @@
 # Sourced (what ./airlock test does):
 #   source deploy/test-deps.sh
 #   trap test_deps_down EXIT
-#   test_deps_up            # exports AIRLOCK_TEST_DATABASE_URL, ...
+#   test_deps_up            # exports AIRLOCK_TEST_DATABASE_URL, AIRLOCK_TEST_DOCKER_HOST, ...
 # Executed (to run ./mvnw by hand):
 #   eval "$(deploy/test-deps.sh up)"   # logs on stderr, export lines on stdout
 #   deploy/test-deps.sh down           # stops what 'up' started
 #
+# Dependencies: MariaDB, Node.js, libpulse, network namespaces and coturn for the WebRTC
+# tests, a private Docker Engine in Swarm mode (with debootstrap, to build images locally).
+#
 # Environment:
 #   AIRLOCK_TEST_DATABASE_URL      already set: used as is, nothing is started
 #   AIRLOCK_TEST_FORCE_PRIVATE_DB  1: start a private MariaDB even if one answers on 3306
+#   AIRLOCK_TEST_DOCKER_HOST       set to another daemon than the private one: used as is
 #
 # Debian/Ubuntu; installing packages needs root (or sudo).
 
@@ -376,18 +380,145 @@ _test_deps_coturn_stop() {
   _TEST_DEPS_COTURN_PID=""
 }
 
+# --- Docker Engine -----------------------------------------------------------------------
+#
+# The provisioner tests drive a real Docker Engine in Swarm mode. They get a private daemon on
+# its own socket, so that they neither disturb nor depend on a system docker. Its data root
+# persists between runs: images built locally by deploy/images/build.sh (no registry is
+# needed) stay cached; a fresh machine builds them again. Test containers use host networking:
+# the daemon runs without iptables rules and without the default bridge.
+
+TEST_DOCKER_RUN_DIR=/run/airlock-test-docker
+TEST_DOCKER_DATA_ROOT=/var/lib/airlock-test-docker
+TEST_DOCKER_HOST="unix://$TEST_DOCKER_RUN_DIR/docker.sock"
+
+# Prints a docker client that talks to the private daemon (a newer client in /usr/local/bin
+# negotiates the older API of Debian's daemon; Debian's own client is the fallback).
+_test_deps_docker_client() {
+  local client
+  for client in "$(command -v docker 2>/dev/null)" /usr/bin/docker; do
+    [[ -n $client && -x $client ]] || continue
+    if timeout 10 "$client" -H "$TEST_DOCKER_HOST" version >/dev/null 2>&1; then
+      printf '%s\n' "$client"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Prints the first free TCP (and, for the data path, UDP) port from $1 up to $1 + 20.
+_test_deps_free_port() {
+  local port=$1 proto=${2:-t}
+  while ss -Hln"$proto" "sport = :$port" 2>/dev/null | grep -q .; do
+    port=$((port + 1))
+    [[ $port -le $(($1 + 20)) ]] || return 1
+  done
+  printf '%s\n' "$port"
+}
+
+test_deps_docker() {
+  if [[ -n ${AIRLOCK_TEST_DOCKER_HOST:-} && $AIRLOCK_TEST_DOCKER_HOST != "$TEST_DOCKER_HOST" ]]; then
+    test_deps_log "docker: using AIRLOCK_TEST_DOCKER_HOST=$AIRLOCK_TEST_DOCKER_HOST from the environment"
+    return 0
+  fi
+  local dockerd
+  if ! dockerd="$(_test_deps_which dockerd)" || ! _test_deps_which debootstrap >/dev/null; then
+    test_deps_log "docker: installing Debian's Docker Engine and debootstrap (deploy/images/build.sh needs it)"
+    test_deps_apt_install docker.io debootstrap || return 1
+    hash -r
+    dockerd="$(_test_deps_which dockerd)" ||
+      { test_deps_fail "docker.io is installed but dockerd is not found"; return 1; }
+  fi
+
+  local client log="$TEST_DOCKER_RUN_DIR/dockerd.log"
+  if client="$(_test_deps_docker_client)"; then
+    test_deps_log "docker: reusing the daemon on $TEST_DOCKER_HOST (left running)"
+  else
+    [[ $(id -u) -eq 0 ]] ||
+      { test_deps_fail "starting the private Docker daemon needs root"; return 1; }
+    local pidfile="$TEST_DOCKER_RUN_DIR/docker.pid" old
+    old="$(cat "$pidfile" 2>/dev/null)" || old=""
+    if [[ -n $old ]] && kill -0 "$old" 2>/dev/null; then
+      test_deps_fail "dockerd (pid $old, $pidfile) is running but does not answer on $TEST_DOCKER_HOST; stop it or look at $log"
+      return 1
+    fi
+    mkdir -p "$TEST_DOCKER_RUN_DIR/exec" "$TEST_DOCKER_DATA_ROOT" && rm -f "$pidfile" ||
+      { test_deps_fail "could not create $TEST_DOCKER_RUN_DIR and $TEST_DOCKER_DATA_ROOT"; return 1; }
+    "$dockerd" --host "$TEST_DOCKER_HOST" --data-root "$TEST_DOCKER_DATA_ROOT" \
+      --exec-root "$TEST_DOCKER_RUN_DIR/exec" --pidfile "$pidfile" \
+      --iptables=false --bridge=none \
+      </dev/null >"$log" 2>&1 &
+    _TEST_DEPS_DOCKER_PID=$!
+    _test_deps_on_down _test_deps_docker_stop
+    test_deps_log "docker: started dockerd (pid $_TEST_DEPS_DOCKER_PID) on $TEST_DOCKER_HOST; waiting for it"
+    local deadline=$((SECONDS + 60))
+    until client="$(_test_deps_docker_client)"; do
+      if ! kill -0 "$_TEST_DEPS_DOCKER_PID" 2>/dev/null; then
+        tail -n 30 "$log" >&2 2>/dev/null
+        test_deps_fail "dockerd exited during startup (log: $log)"
+        return 1
+      fi
+      if [[ $SECONDS -ge $deadline ]]; then
+        tail -n 30 "$log" >&2 2>/dev/null
+        test_deps_fail "dockerd did not answer on $TEST_DOCKER_HOST within 60 s (log: $log)"
+        return 1
+      fi
+      sleep 0.5
+    done
+  fi
+
+  local docker=("$client" -H "$TEST_DOCKER_HOST") state
+  state="$("${docker[@]}" info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>/dev/null)" ||
+    state=""
+  if [[ $state != "active true" ]]; then
+    # Another daemon on this machine (a system docker in Swarm mode) may hold the default
+    # ports; the first free ones above them do as well for a single-node swarm.
+    local listen data out
+    listen="$(_test_deps_free_port 2377 t)" && data="$(_test_deps_free_port 4789 u)" ||
+      { test_deps_fail "no free ports for Swarm near 2377/tcp and 4789/udp"; return 1; }
+    if out="$("${docker[@]}" swarm init --advertise-addr 127.0.0.1 \
+      --listen-addr "127.0.0.1:$listen" --data-path-port "$data" 2>&1)"; then
+      test_deps_log "docker: initialised a single-node swarm (manager on 127.0.0.1:$listen)"
+    elif [[ $out != *"already part of a swarm"* ]]; then
+      printf '%s\n' "$out" >&2
+      test_deps_fail "docker swarm init failed on $TEST_DOCKER_HOST (log: $log)"
+      return 1
+    fi
+  fi
+
+  export AIRLOCK_TEST_DOCKER_HOST="$TEST_DOCKER_HOST"
+  test_deps_log "docker: Engine $("${docker[@]}" version --format '{{.Server.Version}}' 2>/dev/null) on $AIRLOCK_TEST_DOCKER_HOST, Swarm manager"
+}
+
+_test_deps_docker_stop() {
+  local pid=${_TEST_DEPS_DOCKER_PID:-}
+  [[ -n $pid ]] || return 0
+  test_deps_log "docker: stopping the private dockerd (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 15))
+  while kill -0 "$pid" 2>/dev/null && [[ $SECONDS -lt $deadline ]]; do
+    sleep 0.3
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    test_deps_log "docker: dockerd did not stop within 15 s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true # reaps it when it is our child
+  _TEST_DEPS_DOCKER_PID=""
+}
+
 # --- entry points ------------------------------------------------------------------------
 
 # Ensures every test dependency; on failure, stops what it already started.
 test_deps_up() {
   local dep
-  for dep in test_deps_mariadb test_deps_node test_deps_webrtc_libs test_deps_netns test_deps_coturn; do
+  for dep in test_deps_mariadb test_deps_node test_deps_webrtc_libs test_deps_netns test_deps_coturn test_deps_docker; do
     if ! "$dep"; then
       test_deps_down
       return 1
     fi
   done
-  test_deps_log "ready: AIRLOCK_TEST_DATABASE_URL=$AIRLOCK_TEST_DATABASE_URL"
+  test_deps_log "ready: AIRLOCK_TEST_DATABASE_URL=$AIRLOCK_TEST_DATABASE_URL AIRLOCK_TEST_DOCKER_HOST=$AIRLOCK_TEST_DOCKER_HOST"
 }
 
 # Stops what test_deps_up started, newest first. Safe to call more than once.
@@ -412,10 +543,11 @@ _test_deps_main() {
       test_deps_up
       mkdir -p "$(dirname "$TEST_DEPS_STATE_FILE")"
       {
-        declare -p _TEST_DEPS_MARIADB_PID _TEST_DEPS_MARIADB_DIR _TEST_DEPS_COTURN_PID _test_deps_stops _test_deps_tmp 2>/dev/null || true
+        declare -p _TEST_DEPS_MARIADB_PID _TEST_DEPS_MARIADB_DIR _TEST_DEPS_COTURN_PID _TEST_DEPS_DOCKER_PID _test_deps_stops _test_deps_tmp 2>/dev/null || true
       } >"$TEST_DEPS_STATE_FILE"
       printf 'export AIRLOCK_TEST_DATABASE_URL=%q\n' "$AIRLOCK_TEST_DATABASE_URL"
       printf 'export AIRLOCK_TEST_NETNS=1 AIRLOCK_TEST_STUN_URL=%q AIRLOCK_TEST_COTURN_LOG=%q\n' "$AIRLOCK_TEST_STUN_URL" "$AIRLOCK_TEST_COTURN_LOG"
+      printf 'export AIRLOCK_TEST_DOCKER_HOST=%q\n' "$AIRLOCK_TEST_DOCKER_HOST"
       test_deps_log "left running; stop with: $0 down"
       ;;
     down)
