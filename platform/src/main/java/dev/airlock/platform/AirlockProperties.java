@@ -17,6 +17,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param ice the STUN and TURN servers handed to both ends of a session
  * @param sessions how remote sessions are opened
  * @param signal how signal nodes reach the platform
+ * @param containers quotas and timings of browser-isolation containers
+ * @param provisioning how the platform calls provisioners (mutual TLS, timeouts, resilience)
  */
 @ConfigurationProperties("airlock")
 public record AirlockProperties(
@@ -26,7 +28,9 @@ public record AirlockProperties(
     @DefaultValue Login login,
     @DefaultValue Ice ice,
     @DefaultValue Sessions sessions,
-    @DefaultValue Signal signal) {
+    @DefaultValue Signal signal,
+    @DefaultValue Containers containers,
+    @DefaultValue Provisioning provisioning) {
 
   /**
    * @param url {@code mysql://user:password@host:port/database} of a MySQL 8 or MariaDB 10.11+
@@ -103,4 +107,58 @@ public record AirlockProperties(
    */
   public record Signal(
       @DefaultValue("signal-node-key") String keyFile, @DefaultValue("30s") Duration nodeTimeout) {}
+
+  /**
+   * @param maxPerUser containers one user may hold at once (not yet deleted or failed)
+   * @param startTimeout a container not ready this long after it was requested fails
+   * @param signalUrl the signal node URL given to container agents; empty: the most recently seen
+   *     signal node's public URL
+   * @param agentCaFile a CA file mounted for container agents that reach signal over wss:// with a
+   *     private CA; empty for none
+   * @param reaperInterval how often expired, idle and orphaned containers are looked for
+   * @param warmPoolInterval how often warm pools are refilled
+   * @param idempotencyWindow how long an {@code Idempotency-Key} keeps returning its container
+   */
+  public record Containers(
+      @DefaultValue("5") int maxPerUser,
+      @DefaultValue("120s") Duration startTimeout,
+      @DefaultValue("") String signalUrl,
+      @DefaultValue("") String agentCaFile,
+      @DefaultValue("15s") Duration reaperInterval,
+      @DefaultValue("5s") Duration warmPoolInterval,
+      @DefaultValue("24h") Duration idempotencyWindow) {
+    public Containers {
+      if (maxPerUser < 1) {
+        throw new IllegalArgumentException(
+            "airlock.containers.max-per-user: " + maxPerUser + " (expected: 1 or more)");
+      }
+    }
+  }
+
+  /**
+   * @param certFile the platform's client certificate (PEM), signed by the provisioners' CA
+   * @param keyFile its private key (PEM, PKCS#8)
+   * @param caFile the CA that signed the provisioners' server certificates
+   * @param callTimeout timeout of one inspect, list, delete or capacity call
+   * @param createTimeout timeout of one create call (the engine creates and starts the container)
+   * @param retries further attempts of a call that failed for a reason worth retrying (idempotent
+   *     calls only; creation is idempotent by key)
+   * @param retryBackoff the first retry's delay; each further one doubles it, with jitter
+   * @param failureRateThreshold percentage of failed calls that opens a provisioner's circuit
+   * @param minimumCalls calls in the window before the failure rate counts
+   * @param openDuration how long an open circuit refuses calls before letting a few through
+   * @param maxConcurrentCalls calls in flight to one provisioner (its bulkhead); more fail at once
+   */
+  public record Provisioning(
+      @DefaultValue("") String certFile,
+      @DefaultValue("") String keyFile,
+      @DefaultValue("") String caFile,
+      @DefaultValue("5s") Duration callTimeout,
+      @DefaultValue("30s") Duration createTimeout,
+      @DefaultValue("2") int retries,
+      @DefaultValue("200ms") Duration retryBackoff,
+      @DefaultValue("50") float failureRateThreshold,
+      @DefaultValue("4") int minimumCalls,
+      @DefaultValue("15s") Duration openDuration,
+      @DefaultValue("16") int maxConcurrentCalls) {}
 }

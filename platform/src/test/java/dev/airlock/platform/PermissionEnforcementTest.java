@@ -66,9 +66,14 @@ class PermissionEnforcementTest extends PlatformTestBase {
               .replace("{tokenId}", UUID.randomUUID().toString())
               .replace("{agentId}", UUID.randomUUID().toString())
               .replace("{sessionId}", UUID.randomUUID().toString())
-              .replace("{nodeId}", "node-" + suffix());
-      // No session exists here (it needs an online agent); the contract tests cover reaching one.
-      boolean noSuchObject = methodAndPath[1].contains("{sessionId}");
+              .replace("{nodeId}", "node-" + suffix())
+              .replace("{containerId}", UUID.randomUUID().toString())
+              .replace("{imageName}", "image-" + suffix())
+              .replace("{provisionerName}", "provisioner-" + suffix());
+      // No session or container exists here (they need an online agent); the contract tests
+      // cover reaching one.
+      boolean noSuchObject =
+          methodAndPath[1].contains("{sessionId}") || methodAndPath[1].contains("{containerId}");
       HttpMethod method = HttpMethod.valueOf(methodAndPath[0]);
       if ("GET /api/v1/api-keys".equals(entry.getKey())) {
         // Listing keys addresses the caller's own unless `owner` names another user's.
@@ -119,9 +124,15 @@ class PermissionEnforcementTest extends PlatformTestBase {
       }
 
       EntityExchangeResult<byte[]> denied = call(method, path, allButThis);
-      if ("GET /api/v1/sessions".equals(operation)) {
-        // Without session:list the caller still lists their own sessions.
+      if ("GET /api/v1/sessions".equals(operation) || "GET /api/v1/containers".equals(operation)) {
+        // Without session:list (container:list) the caller still lists their own.
         assertThat(denied.getStatus().value()).as("%s lists one's own", operation).isEqualTo(200);
+        continue;
+      }
+      if ("POST /api/v1/sessions".equals(operation)) {
+        // A container's owner needs no rule, so the refusal comes from the handler once it knows
+        // the target; RemoteSessionContractTest and ContainerContractTest prove both sides.
+        assertThat(denied.getStatus().value()).as("%s", operation).isNotIn(200, 201);
         continue;
       }
       assertThat(denied.getStatus().value())

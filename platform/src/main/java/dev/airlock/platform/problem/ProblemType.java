@@ -28,6 +28,8 @@ public enum ProblemType {
   AGENT_REVOKED(HttpStatus.FORBIDDEN, "Agent revoked"),
   AGENT_OFFLINE(HttpStatus.CONFLICT, "Agent offline"),
   TOKEN_REPLAYED(HttpStatus.CONFLICT, "Connect token replayed"),
+  QUOTA_EXCEEDED(HttpStatus.TOO_MANY_REQUESTS, "Container quota exceeded"),
+  PROVISIONING_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "No provisioner available"),
   UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "Service unavailable"),
   INTERNAL(HttpStatus.INTERNAL_SERVER_ERROR, "Internal error");
 

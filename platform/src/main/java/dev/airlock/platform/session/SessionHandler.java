@@ -4,6 +4,7 @@ import dev.airlock.platform.AirlockProperties;
 import dev.airlock.platform.agent.AgentRepository;
 import dev.airlock.platform.agent.AgentRow;
 import dev.airlock.platform.api.SessionsApi;
+import dev.airlock.platform.api.model.AgentKind;
 import dev.airlock.platform.api.model.IceServer;
 import dev.airlock.platform.api.model.Session;
 import dev.airlock.platform.api.model.SessionCreate;
@@ -13,6 +14,7 @@ import dev.airlock.platform.api.model.SessionPage;
 import dev.airlock.platform.api.model.SessionState;
 import dev.airlock.platform.api.model.SessionTransport;
 import dev.airlock.platform.auth.Caller;
+import dev.airlock.platform.container.ContainerRepository;
 import dev.airlock.platform.problem.ApiProblem;
 import dev.airlock.platform.problem.ProblemType;
 import dev.airlock.platform.rbac.Access;
@@ -48,6 +50,7 @@ public class SessionHandler implements SessionsApi {
   private final Access access;
   private final TransactionalOperator tx;
   private final AirlockProperties.Sessions settings;
+  private final ContainerRepository containers;
 
   public SessionHandler(
       AgentRepository agents,
@@ -57,7 +60,9 @@ public class SessionHandler implements SessionsApi {
       IceServers ice,
       Access access,
       TransactionalOperator tx,
-      AirlockProperties properties) {
+      AirlockProperties properties,
+      ContainerRepository containers) {
+    this.containers = containers;
     this.agents = agents;
     this.sessions = sessions;
     this.nodeClient = nodeClient;
@@ -78,14 +83,28 @@ public class SessionHandler implements SessionsApi {
                 .findByIdOrName(create.getTarget())
                 .filter(agent -> agent.revokedAt() == null)
                 .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("agent", create.getTarget())))
-                .flatMap(agent -> open(exchange, caller, create, agent)));
+                .flatMap(
+                    agent ->
+                        (agent.kind() == AgentKind.CONTAINER
+                                ? containers
+                                    .findByAgent(agent.id())
+                                    .map(c -> caller.userId().equals(c.ownerId()))
+                                : Mono.just(false))
+                            .defaultIfEmpty(false)
+                            .flatMap(owner -> open(exchange, caller, create, agent, owner))));
   }
 
   private Mono<ResponseEntity<SessionCreated>> open(
-      ServerWebExchange exchange, Caller caller, SessionCreate create, AgentRow agent) {
+      ServerWebExchange exchange,
+      Caller caller,
+      SessionCreate create,
+      AgentRow agent,
+      boolean containerOwner) {
     SessionMode mode = create.getMode() == null ? SessionMode.CONTROL : create.getMode();
+    // The owner of a container controls it without a rule; anyone else needs one.
     boolean allowed =
-        caller.grants().allows("agent", "connect", agent.labels())
+        containerOwner
+            || caller.grants().allows("agent", "connect", agent.labels())
             || (mode == SessionMode.VIEW
                 && caller.grants().allows("agent", "view", agent.labels()));
     if (!allowed) {

@@ -8,6 +8,7 @@ import dev.airlock.platform.api.SignalNodesApi;
 import dev.airlock.platform.api.model.Agent;
 import dev.airlock.platform.api.model.AgentConnection;
 import dev.airlock.platform.api.model.AgentEnrolment;
+import dev.airlock.platform.api.model.AgentKind;
 import dev.airlock.platform.api.model.AuditOutcome;
 import dev.airlock.platform.api.model.Session;
 import dev.airlock.platform.api.model.SessionEnd;
@@ -18,6 +19,7 @@ import dev.airlock.platform.api.model.SignalRefusal;
 import dev.airlock.platform.audit.AuditLog;
 import dev.airlock.platform.audit.AuditRecord;
 import dev.airlock.platform.auth.InvalidCredentialsException;
+import dev.airlock.platform.container.ContainerLauncher;
 import dev.airlock.platform.problem.ApiProblem;
 import dev.airlock.platform.problem.ProblemType;
 import dev.airlock.platform.session.SessionRepository;
@@ -42,6 +44,7 @@ public class SignalNodeHandler implements SignalNodesApi {
   private final SignalNodes nodes;
   private final AgentRepository agents;
   private final JoinTokens joinTokens;
+  private final ContainerLauncher launcher;
   private final AgentProofs proofs;
   private final SessionRepository sessions;
   private final AuditLog audit;
@@ -51,6 +54,7 @@ public class SignalNodeHandler implements SignalNodesApi {
       SignalNodes nodes,
       AgentRepository agents,
       JoinTokens joinTokens,
+      ContainerLauncher launcher,
       AgentProofs proofs,
       SessionRepository sessions,
       AuditLog audit,
@@ -58,6 +62,7 @@ public class SignalNodeHandler implements SignalNodesApi {
     this.nodes = nodes;
     this.agents = agents;
     this.joinTokens = joinTokens;
+    this.launcher = launcher;
     this.proofs = proofs;
     this.sessions = sessions;
     this.audit = audit;
@@ -136,7 +141,11 @@ public class SignalNodeHandler implements SignalNodesApi {
                                                       + " agent, join token "
                                                       + grant.tokenId()
                                                       + ", node "
-                                                      + nodeId))))
+                                                      + nodeId))
+                                          .then(
+                                              grant.kind() == AgentKind.CONTAINER
+                                                  ? launcher.agentEnrolled(grant.tokenId(), id)
+                                                  : Mono.empty())))
                   .then(agents.find(id))
                   .map(AgentRow::toApi);
           return tx.transactional(enrol)

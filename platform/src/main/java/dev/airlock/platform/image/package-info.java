@@ -1,0 +1,2 @@
+/** Container images (templates): what a requester may launch, with its isolation and limits. */
+package dev.airlock.platform.image;
