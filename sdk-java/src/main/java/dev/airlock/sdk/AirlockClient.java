@@ -5,7 +5,10 @@ import dev.airlock.sdk.api.AgentsApi;
 import dev.airlock.sdk.api.ApiKeysApi;
 import dev.airlock.sdk.api.AuditApi;
 import dev.airlock.sdk.api.AuthApi;
+import dev.airlock.sdk.api.ContainersApi;
 import dev.airlock.sdk.api.HealthApi;
+import dev.airlock.sdk.api.ImagesApi;
+import dev.airlock.sdk.api.ProvisionersApi;
 import dev.airlock.sdk.api.RolesApi;
 import dev.airlock.sdk.api.SessionsApi;
 import dev.airlock.sdk.api.SignalNodesApi;
@@ -80,6 +83,9 @@ public final class AirlockClient {
   private final AgentsApi agents;
   private final SessionsApi sessions;
   private final SignalNodesApi signalNodes;
+  private final ImagesApi images;
+  private final ContainersApi containers;
+  private final ProvisionersApi provisioners;
   private final SessionConnector connector;
 
   /**
@@ -117,6 +123,9 @@ public final class AirlockClient {
     this.agents = new AgentsApi(authenticated);
     this.sessions = new SessionsApi(authenticated);
     this.signalNodes = new SignalNodesApi(authenticated);
+    this.images = new ImagesApi(authenticated);
+    this.containers = new ContainersApi(authenticated);
+    this.provisioners = new ProvisionersApi(authenticated);
     this.connector = new SessionConnector(sessions);
   }
 
@@ -234,6 +243,26 @@ public final class AirlockClient {
   /** Agents, their join tokens and presence, with this client's credentials. */
   public AgentsApi agents() {
     return agents;
+  }
+
+  /**
+   * Container images (the templates containers are launched from), with this client's credentials.
+   */
+  public ImagesApi images() {
+    return images;
+  }
+
+  /**
+   * Ephemeral containers (create, read or wait for, list, delete), with this client's credentials.
+   * To launch one and wait until it is ready, {@link ContainerLauncher} does the polling.
+   */
+  public ContainersApi containers() {
+    return containers;
+  }
+
+  /** The Docker hosts containers are placed on (admins), with this client's credentials. */
+  public ProvisionersApi provisioners() {
+    return provisioners;
   }
 
   /**

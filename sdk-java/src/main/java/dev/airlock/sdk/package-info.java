@@ -1,7 +1,8 @@
 /**
  * The hand-written layer of the Airlock Java SDK: {@link dev.airlock.sdk.AirlockClient} (login,
- * token refresh, API keys) and {@link dev.airlock.sdk.AirlockProblemException} (RFC 7807 errors),
- * on top of the clients generated into {@code dev.airlock.sdk.api}, {@code dev.airlock.sdk.model}
- * and {@code dev.airlock.sdk.invoker}.
+ * token refresh, API keys), {@link dev.airlock.sdk.AirlockProblemException} (RFC 7807 errors) and
+ * {@link dev.airlock.sdk.ContainerLauncher} (launch a container and wait until it is ready), on top
+ * of the clients generated into {@code dev.airlock.sdk.api}, {@code dev.airlock.sdk.model} and
+ * {@code dev.airlock.sdk.invoker}.
  */
 package dev.airlock.sdk;

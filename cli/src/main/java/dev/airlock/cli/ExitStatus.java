@@ -1,0 +1,46 @@
+package dev.airlock.cli;
+
+/**
+ * The exit statuses a script can rely on; the same list is in {@code airlock --help} and the
+ * README. They never change meaning.
+ */
+final class ExitStatus {
+
+  /** The command did what was asked. */
+  static final int OK = 0;
+
+  /** Anything not listed below: a bug, a conflict, an answer the CLI did not expect. */
+  static final int UNEXPECTED = 1;
+
+  /** A wrong command, option or value (including one the platform refused as invalid). */
+  static final int USAGE = 2;
+
+  /** Not logged in, the login expired, or the credentials were refused or lack the permission. */
+  static final int CREDENTIALS = 3;
+
+  /** The container or image does not exist (or is not visible to the caller). */
+  static final int NOT_FOUND = 4;
+
+  /** The platform is unreachable or temporarily unavailable, or the caller is over quota. */
+  static final int RETRY_LATER = 5;
+
+  /** The container failed (or was deleted) instead of becoming ready. */
+  static final int CONTAINER_FAILED = 6;
+
+  /** The container was not ready (or not deleted) within the timeout. */
+  static final int TIMED_OUT = 7;
+
+  /** The lines of {@code --help}'s "Exit status" list, as picocli takes them ("code:text"). */
+  static final String[] HELP = {
+    OK + ":success",
+    UNEXPECTED + ":unexpected error",
+    USAGE + ":usage error: a wrong command, option or value",
+    CREDENTIALS + ":not logged in, login expired, or credentials refused",
+    NOT_FOUND + ":not found (container, image)",
+    RETRY_LATER + ":unreachable, temporarily unavailable or over quota: retry later",
+    CONTAINER_FAILED + ":the container failed (its reason is printed)",
+    TIMED_OUT + ":timed out waiting (--wait)",
+  };
+
+  private ExitStatus() {}
+}
