@@ -32,6 +32,9 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.NoTransactionException;
+import org.springframework.transaction.reactive.TransactionSynchronization;
+import org.springframework.transaction.reactive.TransactionSynchronizationManager;
 import reactor.core.publisher.Mono;
 
 /**
@@ -189,7 +192,11 @@ public class ContainerLauncher {
         .flatMap(this::remove);
   }
 
-  /** The agent enrolled with join token {@code tokenId}: if it is a container's, it is ready. */
+  /**
+   * The agent enrolled with join token {@code tokenId}: if it is a container's, it is ready. Runs
+   * inside the enrolment's transaction; waiters are woken once it has committed (a waiter woken
+   * earlier would read the container as it was, and sleep until its next poll).
+   */
   public Mono<Void> agentEnrolled(UUID tokenId, UUID agentId) {
     return containers
         .ready(tokenId, agentId)
@@ -204,7 +211,25 @@ public class ContainerLauncher {
                             + ", "
                             + java.time.Duration.between(row.createdAt(), Instant.now()).toMillis()
                             + " ms after the request")
-                    .then(Mono.fromRunnable(() -> events.changed(row.id()))));
+                    .then(afterCommit(() -> events.changed(row.id()))));
+  }
+
+  /** Runs {@code action} when the current transaction commits, or now when there is none. */
+  private static Mono<Void> afterCommit(Runnable action) {
+    return TransactionSynchronizationManager.forCurrentTransaction()
+        .filter(TransactionSynchronizationManager::isSynchronizationActive)
+        .doOnNext(
+            manager ->
+                manager.registerSynchronization(
+                    new TransactionSynchronization() {
+                      @Override
+                      public Mono<Void> afterCommit() {
+                        return Mono.fromRunnable(action);
+                      }
+                    }))
+        .switchIfEmpty(Mono.fromRunnable(action))
+        .onErrorResume(NoTransactionException.class, e -> Mono.fromRunnable(action))
+        .then();
   }
 
   /**
