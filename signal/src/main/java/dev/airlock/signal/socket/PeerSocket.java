@@ -205,6 +205,11 @@ public final class PeerSocket {
     } else if (error instanceof TooLongFrameException
         || error instanceof CorruptedWebSocketFrameException) {
       close(CloseCodes.TOO_BIG, "message too big: " + error.getMessage());
+    } else if (error instanceof java.io.IOException) {
+      // The peer went away without a close frame (a killed container, a dropped link): not our
+      // fault, and nobody is left to tell.
+      log.info("A {} socket from {} was lost: {}", kind, remote(), error.getMessage());
+      close(1001, "connection lost");
     } else {
       log.error("Closing a {} socket from {} after an internal error", kind, remote(), error);
       close(1011, "internal error");
