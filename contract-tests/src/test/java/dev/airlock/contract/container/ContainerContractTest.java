@@ -18,6 +18,7 @@ import dev.airlock.sdk.model.ContainerCreate;
 import dev.airlock.sdk.model.ContainerState;
 import dev.airlock.sdk.model.Image;
 import dev.airlock.sdk.model.ImageSpec;
+import dev.airlock.sdk.model.ImageVariable;
 import dev.airlock.sdk.model.IsolationLevel;
 import dev.airlock.sdk.model.PasswordChange;
 import dev.airlock.sdk.model.ProvisionerSpec;
@@ -37,6 +38,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -286,6 +288,13 @@ class ContainerContractTest {
         .as("a deleted container's agent cannot come back")
         .isTrue();
     assertThat(audit("container.delete", since, e -> "alice".equals(e.getActor()))).isNotNull();
+
+    // The container's join token travelled platform → provisioner → engine; no log holds it.
+    try (var logs = Files.list(work)) {
+      for (Path log : logs.filter(f -> f.toString().endsWith(".log")).toList()) {
+        assertThat(Files.readString(log)).as(log.toString()).doesNotContain("alj_");
+      }
+    }
   }
 
   @Test
@@ -334,6 +343,96 @@ class ContainerContractTest {
             audit("container.expire", since, e -> e.getTarget().contains(ready.getId().toString())))
         .extracting(AuditEvent::getActor)
         .isEqualTo("system");
+  }
+
+  @Test
+  @Order(4)
+  void theReaperDeletesAContainerNobodyUsedForItsIdleTimeout() throws Exception {
+    admin
+        .images()
+        .createImage(
+            new ImageSpec()
+                .name("agent-idle")
+                .reference("airlock/agent:dev")
+                .idleTimeoutSeconds(3)
+                .description("deleted after 3 s without a session"))
+        .block(CALL);
+    Container ready =
+        awaitState(
+            alice,
+            alice
+                .containers()
+                .createContainer(new ContainerCreate().image("agent-idle"), null)
+                .block(CALL)
+                .getId(),
+            ContainerState.READY);
+    Container deleted = awaitState(alice, ready.getId(), ContainerState.DELETED);
+    assertThat(deleted.getReason()).isEqualTo("idle timeout");
+    assertThat(Duration.between(ready.getReadyAt(), deleted.getEndedAt()))
+        .isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+  }
+
+  @Test
+  @Order(4)
+  void aRequestOutsideTheImagesLimitsIsRefusedWithWhatIsAllowed() {
+    admin
+        .images()
+        .createImage(
+            new ImageSpec()
+                .name("agent-vars")
+                .reference("airlock/agent:dev")
+                .maxTtlSeconds(600)
+                .environment(
+                    List.of(
+                        new ImageVariable().name("START_URL").value("about:blank").editable(true),
+                        new ImageVariable().name("POLICY").value("strict"))))
+        .block(CALL);
+    assertThatThrownBy(
+            () ->
+                alice
+                    .containers()
+                    .createContainer(
+                        new ContainerCreate()
+                            .image("agent-vars")
+                            .environment(Map.of("POLICY", "lax")),
+                        null)
+                    .block(CALL))
+        .isInstanceOfSatisfying(
+            AirlockProblemException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(400);
+              assertThat(e.detail()).contains("POLICY").contains("START_URL");
+            });
+    assertThatThrownBy(
+            () ->
+                alice
+                    .containers()
+                    .createContainer(
+                        new ContainerCreate().image("agent-vars").ttlSeconds(3600), null)
+                    .block(CALL))
+        .isInstanceOfSatisfying(
+            AirlockProblemException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(400);
+              assertThat(e.detail()).contains("60..600");
+            });
+    assertThatThrownBy(
+            () ->
+                admin
+                    .images()
+                    .createImage(
+                        new ImageSpec()
+                            .name("bad-vars")
+                            .reference("airlock/agent:dev")
+                            .environment(
+                                List.of(
+                                    new ImageVariable()
+                                        .name("AIRLOCK_AGENT_JOIN_TOKEN")
+                                        .value("x"))))
+                    .block(CALL))
+        .as("the agent's own settings cannot be overridden by an image")
+        .isInstanceOfSatisfying(
+            AirlockProblemException.class, e -> assertThat(e.detail()).contains("reserved"));
   }
 
   @Test
