@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
+import org.springframework.transaction.reactive.TransactionalOperator;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
@@ -50,6 +51,7 @@ public class ContainerHandler implements ContainersApi {
   private final ProvisionClients clients;
   private final Access access;
   private final AirlockProperties.Containers settings;
+  private final TransactionalOperator tx;
 
   public ContainerHandler(
       ContainerRepository containers,
@@ -58,7 +60,9 @@ public class ContainerHandler implements ContainersApi {
       ImageRepository images,
       ProvisionClients clients,
       Access access,
-      AirlockProperties properties) {
+      AirlockProperties properties,
+      TransactionalOperator tx) {
+    this.tx = tx;
     this.containers = containers;
     this.launcher = launcher;
     this.events = events;
@@ -134,58 +138,76 @@ public class ContainerHandler implements ContainersApi {
     Map<String, String> labels = create.getLabels() == null ? Map.of() : create.getLabels();
     Instant expires = Instant.now().plusSeconds(ttl);
     String source = SourceAddress.of(exchange);
-    return containers
-        .countLive(caller.userId())
-        .flatMap(
-            live -> {
-              if (live >= settings.maxPerUser()) {
-                return Mono.error(
-                    new ApiProblem(
-                        ProblemType.QUOTA_EXCEEDED,
-                        "You hold "
-                            + live
-                            + " containers, the most you may hold at once is "
-                            + settings.maxPerUser()
-                            + "; delete one first"));
-              }
-              Mono<ContainerRow> warm =
-                  requested.isEmpty()
-                      ? containers.claimWarm(
-                          image.getId(),
-                          caller.userId(),
-                          caller.username(),
-                          idempotencyKey == null ? "warm:" + UUID.randomUUID() : idempotencyKey,
-                          labels,
-                          ttl,
-                          image.getIdleTimeoutSeconds(),
-                          expires)
-                      : Mono.empty();
-              return warm.flatMap(
-                      row ->
-                          access
-                              .success(
-                                  exchange,
-                                  "container.create",
-                                  "container",
-                                  ContainerLauncher.describe(row) + ", from the warm pool")
-                              .thenReturn(row.toApi()))
-                  .switchIfEmpty(
-                      Mono.defer(
-                          () ->
-                              cold(
-                                  exchange,
-                                  caller,
-                                  image,
-                                  labels,
-                                  requested,
-                                  ttl,
-                                  expires,
-                                  idempotencyKey,
-                                  source)));
-            });
+    // The owner's row is locked until the container's row is written: concurrent requests of one
+    // user are counted one after the other, so a burst cannot exceed the quota. The creation
+    // starts after the commit (it must see the row).
+    Mono<Accepted> accepted =
+        containers
+            .lockOwner(caller.userId())
+            .then(containers.countLive(caller.userId()))
+            .flatMap(
+                live -> {
+                  if (live >= settings.maxPerUser()) {
+                    return Mono.error(
+                        new ApiProblem(
+                            ProblemType.QUOTA_EXCEEDED,
+                            "You hold "
+                                + live
+                                + " containers, the most you may hold at once is "
+                                + settings.maxPerUser()
+                                + "; delete one first"));
+                  }
+                  Mono<ContainerRow> warm =
+                      requested.isEmpty()
+                          ? containers.claimWarm(
+                              image.getId(),
+                              caller.userId(),
+                              caller.username(),
+                              idempotencyKey == null ? "warm:" + UUID.randomUUID() : idempotencyKey,
+                              labels,
+                              ttl,
+                              image.getIdleTimeoutSeconds(),
+                              expires)
+                          : Mono.empty();
+                  return warm.flatMap(
+                          row ->
+                              access
+                                  .success(
+                                      exchange,
+                                      "container.create",
+                                      "container",
+                                      ContainerLauncher.describe(row) + ", from the warm pool")
+                                  .thenReturn(new Accepted(row.toApi(), () -> {})))
+                      .switchIfEmpty(
+                          Mono.defer(
+                              () ->
+                                  cold(
+                                      exchange,
+                                      caller,
+                                      image,
+                                      labels,
+                                      requested,
+                                      ttl,
+                                      expires,
+                                      idempotencyKey,
+                                      source)));
+                });
+    return tx.transactional(accepted)
+        .doOnNext(done -> done.launch().run())
+        .map(Accepted::container)
+        .onErrorResume(
+            DuplicateKeyException.class,
+            // The same key raced another request: answer what that one created.
+            e ->
+                containers
+                    .findByKey(caller.userId(), idempotencyKey, settings.idempotencyWindow())
+                    .map(ContainerRow::toApi));
   }
 
-  private Mono<Container> cold(
+  /** A container written in the request's transaction, and what starts it once committed. */
+  private record Accepted(Container container, Runnable launch) {}
+
+  private Mono<Accepted> cold(
       ServerWebExchange exchange,
       Caller caller,
       Image image,
@@ -233,24 +255,21 @@ public class ContainerHandler implements ContainersApi {
                           "container",
                           id + " (image " + image.getName() + ", ttl " + ttl + " s)"))
                   .then(containers.find(id))
-                  .doOnNext(
+                  .map(
                       row ->
-                          // Runs after the answer; its outcome is the container's state.
-                          launcher
-                              .provision(id, image, labels, requested, placement.candidates())
-                              .subscribeOn(Schedulers.parallel())
-                              .subscribe(
-                                  null,
-                                  e -> log.error("container {}: provisioning crashed", id, e)))
-                  .map(ContainerRow::toApi)
-                  .onErrorResume(
-                      DuplicateKeyException.class,
-                      // The same key raced another request: answer what that one created.
-                      e ->
-                          containers
-                              .findByKey(
-                                  caller.userId(), idempotencyKey, settings.idempotencyWindow())
-                              .map(ContainerRow::toApi));
+                          new Accepted(
+                              row.toApi(),
+                              // Runs after the answer; its outcome is the container's state.
+                              () ->
+                                  launcher
+                                      .provision(
+                                          id, image, labels, requested, placement.candidates())
+                                      .subscribeOn(Schedulers.parallel())
+                                      .subscribe(
+                                          null,
+                                          e ->
+                                              log.error(
+                                                  "container {}: provisioning crashed", id, e))));
             });
   }
 

@@ -125,6 +125,15 @@ public class ContainerRepository {
     return query.map(this::row).all();
   }
 
+  /** Locks the user's row until the current transaction ends (quota checks one at a time). */
+  public Mono<Void> lockOwner(UUID ownerId) {
+    return db.sql("SELECT id FROM users WHERE id = :id FOR UPDATE")
+        .bind("id", ownerId.toString())
+        .map(row -> row.get("id", String.class))
+        .all()
+        .then();
+  }
+
   /** Live containers the user holds (their quota). */
   public Mono<Long> countLive(UUID ownerId) {
     return db.sql("SELECT COUNT(*) AS n FROM containers c WHERE c.owner_id = :owner AND " + LIVE)
