@@ -610,26 +610,74 @@ class ContainerContractTest {
         () -> docker.withLabel("dev.airlock.provisioner=" + provisionerId).isEmpty());
   }
 
+  @Test
+  @Order(9)
+  void onASwarmManagerTheContainerIsASwarmServiceWithTheSameLifecycle() throws Exception {
+    String swarmId = provisionerId + "-swarm";
+    int port = PlatformProcess.freePort();
+    startProvisioner(swarmId, port, "auto");
+    // Only the Swarm provisioner may take containers now.
+    admin.provisioners().deleteProvisioner("local").block(CALL);
+    admin
+        .provisioners()
+        .createProvisioner(
+            new ProvisionerSpec().name("swarm").url("https://127.0.0.1:" + port).maxContainers(5))
+        .block(CALL);
+    try {
+      Container ready = awaitState(alice, create(alice, null).getId(), ContainerState.READY);
+      assertThat(ready.getProvisioner()).isEqualTo("swarm");
+      assertThat(
+              docker.docker(
+                  "service",
+                  "ls",
+                  "--filter",
+                  "label=dev.airlock.container=" + ready.getId(),
+                  "--format",
+                  "{{.Name}} {{.Replicas}}"))
+          .contains("airlock-" + ready.getId());
+      assertThat(admin.provisioners().getProvisioner("swarm").block(CALL).getMode())
+          .isEqualTo("swarm");
+      assertThat(admin.agents().getAgent(ready.getAgentId()).block(CALL).getOnline()).isTrue();
+
+      alice.containers().deleteContainer(ready.getId()).block(CALL);
+      awaitState(alice, ready.getId(), ContainerState.DELETED);
+      assertThat(docker.withLabel("dev.airlock.container=" + ready.getId())).isEmpty();
+    } finally {
+      for (String name : docker.withLabel("dev.airlock.provisioner=" + swarmId)) {
+        docker.removeBehindTheBack(name);
+      }
+    }
+  }
+
   // --- the rig ---------------------------------------------------------------------------
 
   private void startProvisioner() throws Exception {
-    provisioner =
+    provisioner = startProvisioner(provisionerId, provisionerPort, "plain");
+  }
+
+  private ManagedProcess startProvisioner(String id, int port, String mode) throws Exception {
+    ManagedProcess started =
         ManagedProcess.start(
-            "provisioner",
+            "provisioner-" + id,
             null,
             List.of(
                 ManagedProcess.java(),
                 "-jar",
                 Path.of(System.getProperty("airlock.provisioner.jar")).toAbsolutePath().toString(),
-                "--server.port=" + provisionerPort,
-                "--airlock.provisioner.id=" + provisionerId,
+                "--server.port=" + port,
+                "--airlock.provisioner.id=" + id,
                 "--airlock.provisioner.docker-host=" + docker.host(),
-                "--airlock.provisioner.mode=plain",
+                "--airlock.provisioner.mode=" + mode,
+                // Docker 20.10 cannot set no-new-privileges per Swarm service (API 1.44 can):
+                // accepted here, refused by default (see docs/provisioner.md).
+                "--airlock.provisioner.swarm-without-no-new-privileges=true",
                 "--airlock.provisioner.tls.cert-file=" + pki.cert("provisioner"),
                 "--airlock.provisioner.tls.key-file=" + pki.key("provisioner"),
                 "--airlock.provisioner.tls.ca-file=" + pki.ca()),
-            work.resolve("provisioner-" + System.currentTimeMillis() + ".log"));
-    provisioner.awaitLine("Airlock provisioner " + provisionerId + " listening", 0, START);
+            work.resolve("provisioner-" + id + "-" + System.currentTimeMillis() + ".log"));
+    toClose.add(started);
+    started.awaitLine("Airlock provisioner " + id + " listening", 0, START);
+    return started;
   }
 
   private AirlockClient userWithRoles(String name, List<String> roles) {
