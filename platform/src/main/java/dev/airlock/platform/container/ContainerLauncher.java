@@ -19,6 +19,7 @@ import dev.airlock.platform.provision.api.model.IsolationProfile;
 import dev.airlock.platform.provision.api.model.Resources;
 import dev.airlock.platform.signalnode.SignalNodeClient;
 import dev.airlock.platform.signalnode.SignalNodes;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -169,7 +170,7 @@ public class ContainerLauncher {
                                                   + created.getEngineId())
                                           .then(Mono.fromRunnable(() -> events.changed(id))))
                               .then(provisioners.mode(client.id(), created.getMode().getValue()))
-                              .then(removeIfStoppedMeanwhile(id, client)))
+                              .then(removeIfStoppedMeanwhile(id)))
                   .onErrorResume(
                       ProvisionException.class,
                       e -> {
@@ -185,7 +186,7 @@ public class ContainerLauncher {
             });
   }
 
-  private Mono<Void> removeIfStoppedMeanwhile(UUID id, ProvisionClient client) {
+  private Mono<Void> removeIfStoppedMeanwhile(UUID id) {
     return containers
         .find(id)
         .filter(row -> row.state() == ContainerState.STOPPING)
@@ -209,7 +210,7 @@ public class ContainerLauncher {
                         "agent "
                             + agentId
                             + ", "
-                            + java.time.Duration.between(row.createdAt(), Instant.now()).toMillis()
+                            + Duration.between(row.createdAt(), Instant.now()).toMillis()
                             + " ms after the request")
                     .then(afterCommit(() -> events.changed(row.id()))));
   }

@@ -7,7 +7,9 @@ import io.r2dbc.spi.Readable;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
+import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -144,7 +146,7 @@ public class ContainerRepository {
 
   /** Moves the container from one of {@code from} to {@code to}; false when it was elsewhere. */
   public Mono<Boolean> transition(
-      UUID id, java.util.Set<ContainerState> from, ContainerState to, String reason) {
+      UUID id, Set<ContainerState> from, ContainerState to, String reason) {
     boolean ends = to == ContainerState.DELETED || to == ContainerState.FAILED;
     GenericExecuteSpec update =
         db.sql(
@@ -230,7 +232,13 @@ public class ContainerRepository {
         .fetch()
         .rowsUpdated()
         .filter(n -> n > 0)
-        .flatMap(n -> findByKey(ownerId, claimKey, Duration.ofDays(3650)));
+        .flatMap(
+            n ->
+                db.sql(SELECT + "WHERE c.owner_id = :owner AND c.idempotency_key = :key")
+                    .bind("owner", ownerId.toString())
+                    .bind("key", claimKey)
+                    .map(this::row)
+                    .one());
   }
 
   /** Warm containers of each image that are not failed or deleted, by image id. */
@@ -302,7 +310,7 @@ public class ContainerRepository {
   }
 
   /** Ids of the rows of these keys that are live (for orphan detection). */
-  public Flux<UUID> liveAmong(java.util.Collection<UUID> ids) {
+  public Flux<UUID> liveAmong(Collection<UUID> ids) {
     if (ids.isEmpty()) {
       return Flux.empty();
     }

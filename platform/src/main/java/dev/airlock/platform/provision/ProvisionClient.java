@@ -51,7 +51,6 @@ public final class ProvisionClient {
   private final Retry retry;
   private final Duration callTimeout;
   private final Duration createTimeout;
-  private final Duration openDuration;
   private volatile boolean called;
 
   ProvisionClient(
@@ -64,7 +63,6 @@ public final class ProvisionClient {
     this.capacity = capacity;
     this.callTimeout = settings.callTimeout();
     this.createTimeout = settings.createTimeout();
-    this.openDuration = settings.openDuration();
     String name = "provisioner-" + provisioner.name();
     this.breaker =
         CircuitBreaker.of(
@@ -196,11 +194,6 @@ public final class ProvisionClient {
                   ? "down"
                   : "up";
     };
-  }
-
-  /** How long until an open circuit lets calls through again. */
-  public Duration retryAfter() {
-    return openDuration;
   }
 
   private <T> Mono<T> guard(String what, Mono<T> call, Duration timeout) {

@@ -105,11 +105,6 @@ public class ProvisionClients {
                 : create(provisioner));
   }
 
-  /** The client of a known provisioner, if it was made already. */
-  public ProvisionClient cached(UUID id) {
-    return clients.get(id);
-  }
-
   /** Forgets a removed provisioner. */
   public void remove(UUID id) {
     clients.remove(id);
