@@ -11,8 +11,9 @@
 #   eval "$(deploy/test-deps.sh up)"   # logs on stderr, export lines on stdout
 #   deploy/test-deps.sh down           # stops what 'up' started
 #
-# Dependencies: MariaDB, Node.js, libpulse, network namespaces and coturn for the WebRTC
-# tests, a private Docker Engine in Swarm mode (with debootstrap, to build images locally).
+# Dependencies: MariaDB, Node.js, Xvfb with X tools and Debian's Chromium, libpulse, network
+# namespaces and coturn for the WebRTC tests, a private Docker Engine in Swarm mode (with
+# debootstrap, to build images locally).
 #
 # Environment:
 #   AIRLOCK_TEST_DATABASE_URL      already set: used as is, nothing is started
@@ -259,6 +260,27 @@ test_deps_node() {
       return 1
   fi
   test_deps_log "node: $(node --version), npm $(npm --version)"
+}
+
+# --- Displays and a browser: Xvfb, X tools, Chromium -----------------------------------------
+#
+# The agent's screen, input and clipboard tests run a private Xvfb; the portal's end-to-end
+# test drives Debian's Chromium with playwright-core (never a downloaded browser).
+
+test_deps_display() {
+  local missing=() cmd pkg
+  for cmd in Xvfb:xvfb xclip:xclip xrandr:x11-xserver-utils xdotool:xdotool xwininfo:x11-utils chromium:chromium; do
+    pkg=${cmd#*:}
+    command -v "${cmd%%:*}" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  ldconfig -p 2>/dev/null | grep -q 'libXtst\.so\.6' || missing+=(libxtst6)
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    test_deps_log "display: installing ${missing[*]}"
+    test_deps_apt_install "${missing[@]}" || return 1
+  fi
+  export AIRLOCK_TEST_CHROMIUM
+  AIRLOCK_TEST_CHROMIUM="$(command -v chromium)"
+  test_deps_log "display: Xvfb, xclip, xrandr, xdotool and $($AIRLOCK_TEST_CHROMIUM --version 2>/dev/null | head -n 1)"
 }
 
 # --- WebRTC peers: libpulse, network namespaces, coturn -------------------------------------
@@ -512,7 +534,7 @@ _test_deps_docker_stop() {
 # Ensures every test dependency; on failure, stops what it already started.
 test_deps_up() {
   local dep
-  for dep in test_deps_mariadb test_deps_node test_deps_webrtc_libs test_deps_netns test_deps_coturn test_deps_docker; do
+  for dep in test_deps_mariadb test_deps_node test_deps_display test_deps_webrtc_libs test_deps_netns test_deps_coturn test_deps_docker; do
     if ! "$dep"; then
       test_deps_down
       return 1
@@ -548,6 +570,7 @@ _test_deps_main() {
       printf 'export AIRLOCK_TEST_DATABASE_URL=%q\n' "$AIRLOCK_TEST_DATABASE_URL"
       printf 'export AIRLOCK_TEST_NETNS=1 AIRLOCK_TEST_STUN_URL=%q AIRLOCK_TEST_COTURN_LOG=%q\n' "$AIRLOCK_TEST_STUN_URL" "$AIRLOCK_TEST_COTURN_LOG"
       printf 'export AIRLOCK_TEST_DOCKER_HOST=%q\n' "$AIRLOCK_TEST_DOCKER_HOST"
+      printf 'export AIRLOCK_TEST_CHROMIUM=%q\n' "$AIRLOCK_TEST_CHROMIUM"
       test_deps_log "left running; stop with: $0 down"
       ;;
     down)

@@ -89,8 +89,21 @@ public record AirlockProperties(
    * @param connectTokenTtl lifetime of a connect token (at most 60 seconds)
    */
   public record Sessions(
-      @DefaultValue("false") boolean forceRelay, @DefaultValue("60s") Duration connectTokenTtl) {
+      @DefaultValue("false") boolean forceRelay,
+      @DefaultValue("60s") Duration connectTokenTtl,
+      @DefaultValue("15m") Duration idleDisconnect,
+      @DefaultValue("30s") Duration consentTimeout) {
     public Sessions {
+      if (idleDisconnect.isNegative() || idleDisconnect.compareTo(Duration.ofDays(1)) > 0) {
+        throw new IllegalArgumentException(
+            "airlock.sessions.idle-disconnect: " + idleDisconnect + " (expected: 0 (never)..24h)");
+      }
+      if (consentTimeout.isNegative() || consentTimeout.compareTo(Duration.ofMinutes(10)) > 0) {
+        throw new IllegalArgumentException(
+            "airlock.sessions.consent-timeout: "
+                + consentTimeout
+                + " (expected: 0 (grant at once)..10m)");
+      }
       if (connectTokenTtl.isNegative()
           || connectTokenTtl.isZero()
           || connectTokenTtl.compareTo(Duration.ofSeconds(60)) > 0) {

@@ -228,6 +228,26 @@ class SignalNodeTest {
         .getItems();
   }
 
+  private AuditEvent awaitAudit(String action, UUID sessionId) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (true) {
+      List<AuditEvent> found =
+          audit(action).stream()
+              .filter(e -> e.getTarget() != null && e.getTarget().contains(sessionId.toString()))
+              .toList();
+      if (!found.isEmpty() || System.nanoTime() > deadline) {
+        assertThat(found).as(action + " of session " + sessionId).hasSize(1);
+        return found.get(0);
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
   private static byte[] frame(UUID session, String channel, int payloadBytes) {
     byte[] payload = new byte[payloadBytes];
     Arrays.fill(payload, (byte) 7);
@@ -289,6 +309,11 @@ class SignalNodeTest {
     assertThat(open.getSessionId()).isEqualTo(sessionId);
     assertThat(open.getMode()).isEqualTo(SignalMessage.ModeEnum.CONTROL);
     assertThat(open.getIceServers().get(0).getUrls()).containsExactly(STUN);
+    // What the agent enforces: who connects, the clipboard policy (a desktop: both), idle, consent.
+    assertThat(open.getUsername()).isEqualTo("admin");
+    assertThat(open.getClipboard()).isEqualTo(SignalMessage.ClipboardEnum.BOTH);
+    assertThat(open.getIdleSeconds()).isEqualTo(900);
+    assertThat(open.getConsentSeconds()).isEqualTo(30);
     SignalMessage welcome = client.message();
     assertThat(welcome.getType()).isEqualTo(MessageType.WELCOME);
     assertThat(welcome.getSessionId()).isEqualTo(sessionId);
@@ -319,6 +344,28 @@ class SignalNodeTest {
     SignalMessage error = agent.message();
     assertThat(error.getType()).isEqualTo(MessageType.ERROR);
     assertThat(error.getReason()).isEqualTo("unknown session " + stranger);
+
+    // A clipboard transfer is audited with its size; another session's event is refused.
+    agent.send(
+        new SignalMessage()
+            .type(MessageType.SESSION_EVENT)
+            .sessionId(sessionId)
+            .event(SignalMessage.EventEnum.CLIPBOARD_READ)
+            .bytes(42L));
+    agent.send(
+        new SignalMessage()
+            .type(MessageType.SESSION_EVENT)
+            .sessionId(stranger)
+            .event(SignalMessage.EventEnum.CLIPBOARD_WRITE)
+            .bytes(7L));
+    assertThat(agent.message().getReason()).isEqualTo("unknown session " + stranger);
+    assertThat(awaitAudit("session.clipboard", sessionId))
+        .satisfies(
+            e -> {
+              assertThat(e.getReason()).isEqualTo("clipboard.read, 42 bytes");
+              assertThat(e.getActor()).isEqualTo("admin");
+            });
+    assertThat(audit("session.clipboard")).noneMatch(e -> e.getReason().contains("7 bytes"));
 
     client.send(new SignalMessage().type(MessageType.RELAY));
     SignalMessage relay = agent.message();

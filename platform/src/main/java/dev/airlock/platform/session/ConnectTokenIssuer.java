@@ -15,9 +15,11 @@ import reactor.core.publisher.Mono;
 /**
  * Signs connect tokens: ES256 JWTs with audience {@code airlock-signal}, valid {@code
  * airlock.sessions.connect-token-ttl} (at most 60 s), bound to one session ({@code sid}), agent
- * ({@code agt}), signal node ({@code nod}), mode and transport, and carrying the session's ICE
- * servers for the agent. Signal nodes verify them offline with the platform's JWKS; each one is
- * redeemed once, through the platform, so a replay fails on every node.
+ * ({@code agt}), signal node ({@code nod}), mode and transport, and carrying what the agent
+ * enforces: the session's ICE servers, the clipboard policy ({@code clp}), the idle disconnect
+ * ({@code idl}, seconds) and the consent timeout ({@code cns}, seconds). Signal nodes verify them
+ * offline with the platform's JWKS; each one is redeemed once, through the platform, so a replay
+ * fails on every node.
  */
 @Component
 public class ConnectTokenIssuer {
@@ -44,6 +46,9 @@ public class ConnectTokenIssuer {
       String mode,
       String transport,
       List<IceServer> iceServers,
+      String clipboard,
+      long idleSeconds,
+      long consentSeconds,
       Instant expiresAt) {}
 
   /** The token for {@code grant}. */
@@ -77,6 +82,9 @@ public class ConnectTokenIssuer {
             .claim("mod", grant.mode())
             .claim("trp", grant.transport())
             .claim("ice", ice)
+            .claim("clp", grant.clipboard())
+            .claim("idl", grant.idleSeconds())
+            .claim("cns", grant.consentSeconds())
             .claim("name", grant.username())
             .build());
   }

@@ -5,6 +5,7 @@ import dev.airlock.platform.agent.AgentRepository;
 import dev.airlock.platform.agent.AgentRow;
 import dev.airlock.platform.api.SessionsApi;
 import dev.airlock.platform.api.model.AgentKind;
+import dev.airlock.platform.api.model.ClipboardPolicy;
 import dev.airlock.platform.api.model.IceServer;
 import dev.airlock.platform.api.model.Session;
 import dev.airlock.platform.api.model.SessionCreate;
@@ -15,6 +16,7 @@ import dev.airlock.platform.api.model.SessionState;
 import dev.airlock.platform.api.model.SessionTransport;
 import dev.airlock.platform.auth.Caller;
 import dev.airlock.platform.container.ContainerRepository;
+import dev.airlock.platform.image.ImageRepository;
 import dev.airlock.platform.problem.ApiProblem;
 import dev.airlock.platform.problem.ProblemType;
 import dev.airlock.platform.rbac.Access;
@@ -51,6 +53,7 @@ public class SessionHandler implements SessionsApi {
   private final TransactionalOperator tx;
   private final AirlockProperties.Sessions settings;
   private final ContainerRepository containers;
+  private final ImageRepository images;
 
   public SessionHandler(
       AgentRepository agents,
@@ -61,8 +64,10 @@ public class SessionHandler implements SessionsApi {
       Access access,
       TransactionalOperator tx,
       AirlockProperties properties,
-      ContainerRepository containers) {
+      ContainerRepository containers,
+      ImageRepository images) {
     this.containers = containers;
+    this.images = images;
     this.agents = agents;
     this.sessions = sessions;
     this.nodeClient = nodeClient;
@@ -88,18 +93,34 @@ public class SessionHandler implements SessionsApi {
                         (agent.kind() == AgentKind.CONTAINER
                                 ? containers
                                     .findByAgent(agent.id())
-                                    .map(c -> caller.userId().equals(c.ownerId()))
-                                : Mono.just(false))
-                            .defaultIfEmpty(false)
-                            .flatMap(owner -> open(exchange, caller, create, agent, owner))));
+                                    .flatMap(
+                                        c ->
+                                            images
+                                                .findById(c.imageId())
+                                                .map(image -> image.getClipboard().getValue())
+                                                // An image deleted since: nothing crosses.
+                                                .defaultIfEmpty(ClipboardPolicy.NONE.getValue())
+                                                .map(
+                                                    clipboard ->
+                                                        new Target(
+                                                            caller.userId().equals(c.ownerId()),
+                                                            clipboard)))
+                                : Mono.<Target>empty())
+                            // A desktop's own agent narrows this with its local setting.
+                            .defaultIfEmpty(new Target(false, ClipboardPolicy.BOTH.getValue()))
+                            .flatMap(target -> open(exchange, caller, create, agent, target))));
   }
+
+  /** What the session's target decides: whether the caller owns it, its clipboard policy. */
+  private record Target(boolean containerOwner, String clipboard) {}
 
   private Mono<ResponseEntity<SessionCreated>> open(
       ServerWebExchange exchange,
       Caller caller,
       SessionCreate create,
       AgentRow agent,
-      boolean containerOwner) {
+      Target target) {
+    boolean containerOwner = target.containerOwner();
     SessionMode mode = create.getMode() == null ? SessionMode.CONTROL : create.getMode();
     // The owner of a container controls it without a rule; anyone else needs one.
     boolean allowed =
@@ -171,6 +192,9 @@ public class SessionHandler implements SessionsApi {
                     mode.getValue(),
                     transport.getValue(),
                     servers,
+                    target.clipboard(),
+                    settings.idleDisconnect().toSeconds(),
+                    settings.consentTimeout().toSeconds(),
                     expires)))
         .flatMap(token -> sessions.find(id).map(row -> Map.entry(token, row)))
         .map(

@@ -12,6 +12,7 @@ import dev.airlock.platform.api.model.AgentKind;
 import dev.airlock.platform.api.model.AuditOutcome;
 import dev.airlock.platform.api.model.Session;
 import dev.airlock.platform.api.model.SessionEnd;
+import dev.airlock.platform.api.model.SessionEvent;
 import dev.airlock.platform.api.model.SessionStart;
 import dev.airlock.platform.api.model.SignalNode;
 import dev.airlock.platform.api.model.SignalNodeRegistration;
@@ -313,6 +314,40 @@ public class SignalNodeHandler implements SignalNodesApi {
                                                 .thenReturn(row))))
                 .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("session", end.getSessionId())))
                 .map(row -> ResponseEntity.ok(row.session())));
+  }
+
+  @Override
+  public Mono<ResponseEntity<Void>> reportSessionEvent(
+      String nodeId, Mono<SessionEvent> body, ServerWebExchange exchange) {
+    return body.flatMap(
+        event ->
+            sessions
+                .find(event.getSessionId())
+                .filter(row -> row.session().getAgentId().equals(event.getAgentId()))
+                .switchIfEmpty(
+                    Mono.error(() -> ApiProblem.notFound("session", event.getSessionId())))
+                .flatMap(
+                    row -> {
+                      String name = event.getEvent().getValue();
+                      String action =
+                          name.startsWith("clipboard.")
+                              ? "session.clipboard"
+                              : name.startsWith("consent.") ? "session.consent" : "session.idle";
+                      boolean refused =
+                          event.getEvent() == SessionEvent.EventEnum.CLIPBOARD_REFUSED
+                              || event.getEvent() == SessionEvent.EventEnum.CONSENT_DENIED;
+                      // The size of a transfer, never its content (the agent does not send it).
+                      String reason =
+                          event.getBytes() == null
+                              ? name
+                              : name + ", " + event.getBytes() + " bytes";
+                      return sessionAudit(
+                          row.session(),
+                          action,
+                          refused ? AuditOutcome.DENIED : AuditOutcome.SUCCESS,
+                          reason);
+                    })
+                .thenReturn(ResponseEntity.noContent().<Void>build()));
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.airlock.protocol.SignalCodec;
 import dev.airlock.protocol.message.MessageType;
 import dev.airlock.protocol.message.SignalMessage;
 import dev.airlock.sdk.model.Agent;
+import dev.airlock.sdk.model.SessionEvent;
 import dev.airlock.signal.ThisNode;
 import dev.airlock.signal.platform.NodeRegistration;
 import dev.airlock.signal.platform.PlatformLink;
@@ -136,11 +137,12 @@ public final class AgentConnection implements SocketListener {
       case HEARTBEAT -> Mono.empty();
       case SDP, ICE -> toClient(message);
       case SESSION_CLOSE -> closeSession(message);
+      case SESSION_EVENT -> sessionEvent(message);
       default ->
           throw new ProtocolException(
               "an agent may not send "
                   + message.getType().getValue()
-                  + " (expected: heartbeat, sdp, ice or session.close)");
+                  + " (expected: heartbeat, sdp, ice, session.close or session.event)");
     };
   }
 
@@ -233,6 +235,25 @@ public final class AgentConnection implements SocketListener {
       String reason = message.getReason() != null ? message.getReason() : "closed by the agent";
       sessions.end(session, reason, false, CloseCodes.NORMAL, "session closed by the agent");
     }
+    return Mono.empty();
+  }
+
+  /** Forwards a session event of the agent's own session for the audit log; never fatal. */
+  private Mono<Void> sessionEvent(SignalMessage message) {
+    LiveSession session = ownSession(message.getSessionId(), message.getType());
+    if (session == null) {
+      return Mono.empty();
+    }
+    if (message.getEvent() == null) {
+      socket.send(error(session.id(), "session.event without event"));
+      return Mono.empty();
+    }
+    platform.reportSessionEvent(
+        new SessionEvent()
+            .sessionId(session.id())
+            .agentId(agent.getId())
+            .event(SessionEvent.EventEnum.fromValue(message.getEvent().getValue()))
+            .bytes(message.getBytes()));
     return Mono.empty();
   }
 

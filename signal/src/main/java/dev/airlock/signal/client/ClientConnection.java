@@ -173,7 +173,11 @@ final class ClientConnection implements SocketListener {
                 .sessionId(live.id())
                 .mode(SignalMessage.ModeEnum.fromValue(token.mode()))
                 .transport(transport)
-                .iceServers(token.iceServers()));
+                .iceServers(token.iceServers())
+                .username(token.username())
+                .clipboard(SignalMessage.ClipboardEnum.fromValue(token.clipboard()))
+                .idleSeconds(token.idleSeconds())
+                .consentSeconds(token.consentSeconds()));
     socket.send(
         new SignalMessage()
             .type(MessageType.WELCOME)

@@ -15,6 +15,7 @@ import dev.airlock.sdk.model.Jwk;
 import dev.airlock.sdk.model.JwkSet;
 import dev.airlock.sdk.model.Session;
 import dev.airlock.sdk.model.SessionEnd;
+import dev.airlock.sdk.model.SessionEvent;
 import dev.airlock.sdk.model.SessionStart;
 import dev.airlock.sdk.model.SignalNode;
 import dev.airlock.sdk.model.SignalNodeRegistration;
@@ -165,6 +166,27 @@ public class PlatformLink {
                 .maxBackoff(Duration.ofSeconds(10))
                 .jitter(0.5)
                 .filter(PlatformProblems::unreachable));
+  }
+
+  /**
+   * Forwards an agent's session event (a clipboard transfer's size, a consent decision, an idle
+   * disconnect) for the audit log, retried briefly while the platform is unreachable; failures are
+   * logged, never fatal to the session.
+   */
+  public void reportSessionEvent(SessionEvent event) {
+    Mono.defer(() -> calls.reportSessionEvent(node.id(), event).timeout(TIMEOUT))
+        .retryWhen(
+            Retry.backoff(3, Duration.ofMillis(500))
+                .jitter(0.5)
+                .filter(PlatformProblems::unreachable))
+        .subscribe(
+            done -> {},
+            e ->
+                log.warn(
+                    "Cannot record {} of session {}: {}",
+                    event.getEvent(),
+                    event.getSessionId(),
+                    PlatformProblems.detail(e)));
   }
 
   /**

@@ -29,6 +29,9 @@ public record ConnectToken(
     String tokenId,
     String userId,
     String username,
+    String clipboard,
+    int idleSeconds,
+    int consentSeconds,
     Instant expiresAt) {
 
   /** Whether the session must use the relay only. */

@@ -58,7 +58,27 @@ public class ConnectTokenVerifier {
         present(claims.getJWTID(), "jti"),
         present(claims.getSubject(), "sub"),
         string(claims, "name"),
+        // Tokens of a platform before these claims: nothing crosses, never idle, ask 30 s.
+        claims.getClaim("clp") == null
+            ? "none"
+            : oneOf(claims, "clp", Set.of("none", "read", "write", "both")),
+        seconds(claims, "idl", 0),
+        seconds(claims, "cns", 30),
         claims.getExpirationTime().toInstant());
+  }
+
+  private static int seconds(JWTClaimsSet claims, String name, int absent) {
+    Object value = claims.getClaim(name);
+    if (value == null) {
+      return absent;
+    }
+    if (!(value instanceof Number number)
+        || number.longValue() < 0
+        || number.longValue() > 86_400) {
+      throw new TokenRejectedException(
+          "malformed token: claim " + name + " is " + value + " (expected: 0..86400 seconds)");
+    }
+    return number.intValue();
   }
 
   private static String string(JWTClaimsSet claims, String name) {
