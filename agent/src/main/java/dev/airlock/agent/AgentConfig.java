@@ -27,13 +27,36 @@ import java.util.Set;
  * @param hostname the name the agent reports at enrolment
  * @param caFile PEM certificates to trust for a {@code wss://} node instead of the JVM's trust
  *     store (a private CA, a self-signed node), or null
+ * @param display the X display shown to viewers (e.g. {@code :0}; default {@code $DISPLAY}), or
+ *     null for none ({@code none}): sessions then get no screen, input or clipboard
+ * @param fps the frame rate the screen is captured at, 1..60 (default {@value #DEFAULT_FPS})
+ * @param clipboard the most this agent lets a session do with the clipboard, whatever the platform
+ *     allows (default both)
  */
 public record AgentConfig(
-    URI signalUrl, String joinToken, Path stateDir, String hostname, Path caFile) {
+    URI signalUrl,
+    String joinToken,
+    Path stateDir,
+    String hostname,
+    Path caFile,
+    String display,
+    int fps,
+    ClipboardPolicy clipboard) {
 
   /** The keys a file, the environment or the arguments may set. */
   public static final Set<String> KEYS =
-      Set.of("signal-url", "join-token", "state-dir", "hostname", "ca-file");
+      Set.of(
+          "signal-url",
+          "join-token",
+          "state-dir",
+          "hostname",
+          "ca-file",
+          "display",
+          "fps",
+          "clipboard");
+
+  /** The capture frame rate when none is configured. */
+  public static final int DEFAULT_FPS = 30;
 
   /** The state directory when none is configured. */
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/airlock-agent");
@@ -97,6 +120,10 @@ public record AgentConfig(
       }
     }
     settings.putAll(fromArgs);
+    String x = environment.get("DISPLAY");
+    if (!settings.containsKey("display") && x != null && !x.isBlank()) {
+      settings.put("display", x.strip());
+    }
     return of(settings);
   }
 
@@ -146,12 +173,45 @@ public record AgentConfig(
       throw new InvalidConfigException(
           "ca-file: " + caFile + " cannot be read (expected: a PEM file of CA certificates)");
     }
+    String display = settings.get("display");
+    if (display != null && (display.isBlank() || display.equals("none"))) {
+      display = null;
+    }
+    if (display != null && !display.matches("[A-Za-z0-9._/-]*:\\d+(\\.\\d+)?")) {
+      throw new InvalidConfigException(
+          "display: " + display + " (expected: an X display such as :0 or :99, or none)");
+    }
+    int fps = DEFAULT_FPS;
+    String fpsSetting = settings.get("fps");
+    if (fpsSetting != null && !fpsSetting.isBlank()) {
+      try {
+        fps = Integer.parseInt(fpsSetting.strip());
+      } catch (NumberFormatException e) {
+        fps = -1;
+      }
+      if (fps < 1 || fps > 60) {
+        throw new InvalidConfigException(
+            "fps: " + fpsSetting + " (expected: a whole number of frames per second, 1..60)");
+      }
+    }
+    ClipboardPolicy clipboard = ClipboardPolicy.BOTH;
+    String clipboardSetting = settings.get("clipboard");
+    if (clipboardSetting != null && !clipboardSetting.isBlank()) {
+      try {
+        clipboard = ClipboardPolicy.parse(clipboardSetting.strip());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidConfigException(e.getMessage());
+      }
+    }
     return new AgentConfig(
         signal,
         joinToken == null || joinToken.isBlank() ? null : joinToken,
         stateDir == null || stateDir.isBlank() ? DEFAULT_STATE_DIR : Path.of(stateDir),
         hostname == null || hostname.isBlank() ? localHostname() : hostname,
-        caFile);
+        caFile,
+        display,
+        fps,
+        clipboard);
   }
 
   /** The agent endpoint of the configured node. */
@@ -181,6 +241,12 @@ public record AgentConfig(
         + hostname
         + ", caFile="
         + caFile
+        + ", display="
+        + (display == null ? "none" : display)
+        + ", fps="
+        + fps
+        + ", clipboard="
+        + clipboard.wireName()
         + "]";
   }
 }

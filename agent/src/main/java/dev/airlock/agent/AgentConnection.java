@@ -1,5 +1,6 @@
 package dev.airlock.agent;
 
+import dev.airlock.agent.display.Display;
 import dev.airlock.peer.SignalSocket;
 import dev.airlock.protocol.CloseCodes;
 import dev.airlock.protocol.SignalCodec;
@@ -57,7 +58,17 @@ final class AgentConnection {
     this.state = state;
     this.version = version;
     this.exit = exit;
-    this.services = new ChannelServices(state, config.hostname());
+    this.services =
+        new ChannelServices(
+            state,
+            config.hostname(),
+            config.display() == null ? null : new Display(config.display(), config.fps()),
+            config.clipboard());
+    if (config.display() == null) {
+      log.warn(
+          "No display ({} and DISPLAY unset): sessions get no screen, input or clipboard",
+          AgentConfig.environmentName("display"));
+    }
     HttpClient client =
         HttpClient.create()
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis());
@@ -204,7 +215,8 @@ final class AgentConnection {
           return;
         }
         sessions.computeIfAbsent(
-            sessionId, key -> new AgentSession(message, opened, state.dtls(), services));
+            sessionId,
+            key -> new AgentSession(message, opened, state.dtls(), services, sessions::remove));
       }
       case SDP, ICE, RELAY -> {
         AgentSession session = sessionId == null ? null : sessions.get(sessionId);

@@ -12,14 +12,15 @@ import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 
 /**
  * One session a client opened to this agent: the answering peer connection (with the agent's pinned
- * DTLS certificate) until the client asks for the relay, then relayed channels. Counts the bytes
- * and logs them when it ends.
+ * DTLS certificate, and the screen as a video track when the offer asks for video) until the client
+ * asks for the relay, then relayed channels. Counts the bytes and logs them when it ends.
  */
 final class AgentSession {
 
@@ -27,7 +28,11 @@ final class AgentSession {
 
   private final UUID id;
   private final SignalSocket socket;
+  private final Consumer<SignalMessage> toNode;
   private final ChannelServices services;
+  private final RemoteView view;
+  private final Consumer<UUID> endedByAgent;
+  private volatile Runnable screenLease;
   private final long startedAt = System.nanoTime();
   private final AtomicLong relayedIn = new AtomicLong();
   private final AtomicLong relayedOut = new AtomicLong();
@@ -38,15 +43,41 @@ final class AgentSession {
   private volatile String path = "p2p";
 
   AgentSession(
-      SignalMessage open, SignalSocket socket, DtlsIdentity dtls, ChannelServices services) {
+      SignalMessage open,
+      SignalSocket socket,
+      DtlsIdentity dtls,
+      ChannelServices services,
+      Consumer<UUID> endedByAgent) {
+    this(open, socket::send, socket, dtls, services, endedByAgent);
+  }
+
+  /**
+   * A session whose signal messages go to {@code toNode}; without a {@code socket} (null) it cannot
+   * switch to the relay. {@code endedByAgent} learns of the sessions the agent ends itself.
+   */
+  AgentSession(
+      SignalMessage open,
+      Consumer<SignalMessage> toNode,
+      SignalSocket socket,
+      DtlsIdentity dtls,
+      ChannelServices services,
+      Consumer<UUID> endedByAgent) {
     this.id = open.getSessionId();
     this.socket = socket;
+    this.toNode = toNode;
     this.services = services;
+    this.endedByAgent = endedByAgent;
+    this.view = services.open(open, toNode, this::endByAgent);
     boolean relayOnly = open.getTransport() == SignalMessage.TransportEnum.RELAY;
     this.link =
         relayOnly
             ? Mono.error(new IllegalStateException("session " + id + " is relay-only"))
-            : PeerLink.answerer(open.getIceServers(), dtls).doOnNext(this::started).cache();
+            : PeerLink.answerer(
+                    open.getIceServers(),
+                    dtls,
+                    services.display() == null ? null : services.display().screen().source())
+                .doOnNext(this::started)
+                .cache();
     log.info(
         "Session {} opened: mode {}, transport {}",
         id,
@@ -65,12 +96,12 @@ final class AgentSession {
       created.close().subscribe();
       return;
     }
-    created.remotelyOpened().subscribe(channel -> services.serve(id, channel, "p2p"));
+    created.remotelyOpened().subscribe(channel -> services.serve(view, channel, "p2p"));
     created
         .localCandidates()
         .subscribe(
             candidate ->
-                socket.send(
+                toNode.accept(
                     new SignalMessage()
                         .type(MessageType.ICE)
                         .sessionId(id)
@@ -79,7 +110,8 @@ final class AgentSession {
                         .sdpMLineIndex(candidate.sdpMLineIndex())),
             error -> {},
             () ->
-                socket.send(new SignalMessage().type(MessageType.ICE).sessionId(id).candidate("")));
+                toNode.accept(
+                    new SignalMessage().type(MessageType.ICE).sessionId(id).candidate("")));
     created
         .connected()
         .timeout(Duration.ofSeconds(60))
@@ -100,10 +132,10 @@ final class AgentSession {
           log.warn("Session {}: ignoring an sdp that is not an offer", id);
           return;
         }
-        link.flatMap(created -> created.answer(message.getSdp()))
+        link.flatMap(created -> created.answer(message.getSdp()).doOnNext(sdp -> video(created)))
             .subscribe(
                 answer ->
-                    socket.send(
+                    toNode.accept(
                         new SignalMessage()
                             .type(MessageType.SDP)
                             .sessionId(id)
@@ -125,13 +157,29 @@ final class AgentSession {
     }
   }
 
+  private void video(PeerLink created) {
+    if (!created.sendsVideo() || services.display() == null) {
+      return;
+    }
+    synchronized (this) {
+      if (screenLease != null || ended.get()) {
+        return;
+      }
+      screenLease = services.display().screen().start();
+    }
+  }
+
   private synchronized void switchToRelay() {
     if (relay != null || ended.get()) {
       return;
     }
+    if (socket == null) {
+      log.warn("Session {}: no signal socket; cannot switch to the relay", id);
+      return;
+    }
     path = "relay";
     relay = new RelayChannels(socket, id, relayedIn, relayedOut);
-    relay.remotelyOpened().subscribe(channel -> services.serve(id, channel, "relay"));
+    relay.remotelyOpened().subscribe(channel -> services.serve(view, channel, "relay"));
     log.info("Session {}: switched to the relay", id);
     PeerLink current = createdLink;
     if (current != null) {
@@ -147,10 +195,29 @@ final class AgentSession {
     }
   }
 
+  /** Ends the session from the agent's side: tells the node, then tears it down. */
+  private void endByAgent(String reason) {
+    if (ended.get()) {
+      return;
+    }
+    toNode.accept(new SignalMessage().type(MessageType.SESSION_CLOSE).sessionId(id).reason(reason));
+    end(reason);
+    endedByAgent.accept(id);
+  }
+
   /** Tears the session down (idempotent) and logs its figures. */
   void end(String reason) {
     if (!ended.compareAndSet(false, true)) {
       return;
+    }
+    view.close();
+    Runnable lease;
+    synchronized (this) {
+      lease = screenLease;
+      screenLease = null;
+    }
+    if (lease != null) {
+      lease.run();
     }
     RelayChannels current = relay;
     if (current != null) {

@@ -13,15 +13,31 @@ import dev.onvoid.webrtc.RTCIceServer;
 import dev.onvoid.webrtc.RTCOfferOptions;
 import dev.onvoid.webrtc.RTCPeerConnection;
 import dev.onvoid.webrtc.RTCPeerConnectionState;
+import dev.onvoid.webrtc.RTCRtpEncodingParameters;
+import dev.onvoid.webrtc.RTCRtpSendParameters;
+import dev.onvoid.webrtc.RTCRtpSender;
+import dev.onvoid.webrtc.RTCRtpTransceiver;
+import dev.onvoid.webrtc.RTCRtpTransceiverDirection;
+import dev.onvoid.webrtc.RTCRtpTransceiverInit;
 import dev.onvoid.webrtc.RTCSdpType;
 import dev.onvoid.webrtc.RTCSessionDescription;
 import dev.onvoid.webrtc.SetSessionDescriptionObserver;
+import dev.onvoid.webrtc.media.FourCC;
+import dev.onvoid.webrtc.media.MediaStreamTrack;
+import dev.onvoid.webrtc.media.video.CustomVideoSource;
+import dev.onvoid.webrtc.media.video.VideoBufferConverter;
+import dev.onvoid.webrtc.media.video.VideoFrame;
+import dev.onvoid.webrtc.media.video.VideoTrack;
+import dev.onvoid.webrtc.media.video.VideoTrackSink;
+import dev.onvoid.webrtc.media.video.VideoTrackSource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
@@ -39,8 +55,45 @@ import reactor.core.publisher.Sinks;
  * the remote description are held until it is set). {@link #connected()} completes when the
  * connection is {@code CONNECTED} and fails when it fails or closes first. {@link #close()} is
  * idempotent and frees the native objects in the order libwebrtc needs.
+ *
+ * <p>Video (the agent's screen, see docs/remote-view.md): an offerer made with {@code receiveVideo}
+ * offers one {@code recvonly} video m-line and publishes what it decodes through {@link
+ * #videoFrames(boolean)}; an answerer made with a screen source attaches a track of that source to
+ * the offer's video m-line, if it has one (the answer is then {@code sendonly}, see {@link
+ * #sendsVideo()}), capped at {@link #MAX_VIDEO_BITRATE}. libwebrtc adapts frame rate and resolution
+ * to the path with its default degradation preference for a non-screencast source, {@code
+ * balanced}: webrtc-java 0.14 exposes neither the degradation preference nor a content hint.
  */
 public final class PeerLink {
+
+  /** The highest bitrate the screen track is encoded at, in bits per second. */
+  public static final int MAX_VIDEO_BITRATE = 4_000_000;
+
+  /** The highest frame rate the screen track is encoded at. */
+  public static final double MAX_VIDEO_FRAMERATE = 30;
+
+  /**
+   * The stream id of the screen track (what a browser's {@code ontrack} sees in {@code streams}).
+   */
+  public static final String SCREEN_STREAM = "airlock-screen";
+
+  private static final Logger log = LoggerFactory.getLogger(PeerLink.class);
+
+  /**
+   * A decoded video frame, copied out of libwebrtc's buffer (which is only valid during its
+   * callback).
+   *
+   * @param argb the pixels, 4 bytes each, row after row without padding, in libyuv's ARGB order
+   *     (bytes B, G, R, A in memory); null when the frames were asked for without pixels
+   */
+  public record ReceivedFrame(int width, int height, long timestampNs, byte[] argb) {
+
+    /** The colour at {@code (x, y)} as {@code 0xRRGGBB}; needs the pixels. */
+    public int rgb(int x, int y) {
+      int i = (y * width + x) * 4;
+      return (argb[i + 2] & 0xff) << 16 | (argb[i + 1] & 0xff) << 8 | (argb[i] & 0xff);
+    }
+  }
 
   /** An ICE candidate line and the media section it belongs to. */
   public record IceCandidate(String sdpMid, int sdpMLineIndex, String candidate) {}
@@ -61,10 +114,21 @@ public final class PeerLink {
   private final Map<String, WebRtcChannel> channels = new LinkedHashMap<>();
   private final List<RTCIceCandidate> pendingCandidates = new ArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final Sinks.Many<ReceivedFrame> frames = Sinks.many().multicast().directBestEffort();
+  private final Sinks.Many<ReceivedFrame> pixelFrames = Sinks.many().multicast().directBestEffort();
+  private final List<VideoTrack> localTracks = new ArrayList<>();
+  private final List<VideoTrack> remoteTracks = new ArrayList<>();
+  private final VideoTrackSink videoSink = this::onVideoFrame;
+  private final VideoTrackSource screen;
+  private CustomVideoSource placeholder;
+  private RTCRtpSender screenSender;
+  private volatile boolean sendsVideo;
   private boolean remoteDescriptionSet;
   private RTCPeerConnection connection;
 
-  private PeerLink() {}
+  private PeerLink(VideoTrackSource screen) {
+    this.screen = screen;
+  }
 
   /**
    * Creates the offering side with data channels for {@code labels}.
@@ -73,16 +137,44 @@ public final class PeerLink {
    */
   public static Mono<PeerLink> offerer(
       List<IceServerConfig> iceServers, DtlsIdentity identity, List<String> labels) {
-    return create(iceServers, identity, labels);
+    return create(iceServers, identity, labels, false, null);
+  }
+
+  /**
+   * Creates the offering side with data channels for {@code labels} and, when {@code receiveVideo},
+   * one {@code recvonly} video m-line whose frames arrive on {@link #videoFrames(boolean)}.
+   *
+   * @param identity the DTLS certificate to present, or {@code null} for a fresh one
+   */
+  public static Mono<PeerLink> offerer(
+      List<IceServerConfig> iceServers,
+      DtlsIdentity identity,
+      List<String> labels,
+      boolean receiveVideo) {
+    return create(iceServers, identity, labels, receiveVideo, null);
   }
 
   /** Creates the answering side, which presents {@code identity} (the agent's, pinned). */
   public static Mono<PeerLink> answerer(List<IceServerConfig> iceServers, DtlsIdentity identity) {
-    return create(iceServers, identity, List.of());
+    return create(iceServers, identity, List.of(), false, null);
+  }
+
+  /**
+   * Creates the answering side, which presents {@code identity} and sends a track of {@code screen}
+   * on the offer's video m-line, if the offer has one. The source stays the caller's: it is not
+   * disposed with this link, and several links may share it.
+   */
+  public static Mono<PeerLink> answerer(
+      List<IceServerConfig> iceServers, DtlsIdentity identity, VideoTrackSource screen) {
+    return create(iceServers, identity, List.of(), false, screen);
   }
 
   private static Mono<PeerLink> create(
-      List<IceServerConfig> iceServers, DtlsIdentity identity, List<String> labels) {
+      List<IceServerConfig> iceServers,
+      DtlsIdentity identity,
+      List<String> labels,
+      boolean receiveVideo,
+      VideoTrackSource screen) {
     RTCConfiguration configuration = new RTCConfiguration();
     if (iceServers != null) {
       for (IceServerConfig server : iceServers) {
@@ -96,7 +188,7 @@ public final class PeerLink {
     if (identity != null) {
       configuration.certificates.addAll(identity.certificates());
     }
-    PeerLink link = new PeerLink();
+    PeerLink link = new PeerLink(screen);
     return Mono.create(
         sink ->
             WebRtcRuntime.execute(
@@ -112,12 +204,28 @@ public final class PeerLink {
                         link.channels.put(
                             label, new WebRtcChannel(channel, link.bytesIn, link.bytesOut));
                       }
+                      if (receiveVideo) {
+                        link.addReceivingTransceiver(connection);
+                      }
                     }
                     sink.success(link);
                   } catch (RuntimeException e) {
                     sink.error(e);
                   }
                 }));
+  }
+
+  /**
+   * webrtc-java 0.14 has no {@code addTransceiver(kind)}: a transceiver needs a track, so a track
+   * of a source that never produces a frame stands in; {@code recvonly} never sends it anyway.
+   */
+  private void addReceivingTransceiver(RTCPeerConnection created) {
+    placeholder = new CustomVideoSource();
+    VideoTrack track = WebRtcRuntime.createVideoTrack("airlock-receive", placeholder);
+    localTracks.add(track);
+    RTCRtpTransceiverInit init = new RTCRtpTransceiverInit();
+    init.direction = RTCRtpTransceiverDirection.RECV_ONLY;
+    created.addTransceiver(track, init);
   }
 
   private PeerConnectionObserver observer() {
@@ -150,6 +258,20 @@ public final class PeerLink {
       }
 
       @Override
+      public void onTrack(RTCRtpTransceiver transceiver) {
+        MediaStreamTrack track = transceiver.getReceiver().getTrack();
+        if (track instanceof VideoTrack video) {
+          synchronized (PeerLink.this) {
+            if (closed.get()) {
+              return;
+            }
+            remoteTracks.add(video);
+          }
+          video.addSink(videoSink);
+        }
+      }
+
+      @Override
       public void onDataChannel(RTCDataChannel channel) {
         // Registered here, in the callback, so that no early message is lost.
         WebRtcChannel wrapped = new WebRtcChannel(channel, bytesIn, bytesOut);
@@ -173,16 +295,118 @@ public final class PeerLink {
   }
 
   /**
-   * Applies the other side's offer, creates the answer and sets it as the local description; emits
-   * the answer's SDP.
+   * Applies the other side's offer, attaches the screen track to its video m-line (when this
+   * answerer has a screen source and the offer a video m-line), creates the answer and sets it as
+   * the local description; emits the answer's SDP.
    */
   public Mono<String> answer(String offerSdp) {
     return setRemote(new RTCSessionDescription(RTCSdpType.OFFER, offerSdp))
+        .then(onNativeThread(this::attachScreen))
         .then(
             Mono.<RTCSessionDescription>create(
                 sink ->
                     connection().createAnswer(new RTCAnswerOptions(), descriptionObserver(sink))))
-        .flatMap(this::setLocal);
+        .flatMap(this::setLocal)
+        .flatMap(sdp -> onNativeThread(this::limitScreenEncoding).thenReturn(sdp));
+  }
+
+  /** Whether the answer sends the screen: the offer had a video m-line and a source was given. */
+  public boolean sendsVideo() {
+    return sendsVideo;
+  }
+
+  /**
+   * The frames decoded from the other side's video (an offerer made with {@code receiveVideo}),
+   * with their pixels copied out when {@code withPixels} (a conversion to ARGB per frame; ask
+   * without them to count frames cheaply). Hot: a subscriber sees the frames that arrive after it
+   * subscribed, on libwebrtc's decoding thread (keep the work short), and frames it is not ready
+   * for are dropped, never queued. Completes when the link closes.
+   */
+  public Flux<ReceivedFrame> videoFrames(boolean withPixels) {
+    return withPixels ? pixelFrames.asFlux() : frames.asFlux();
+  }
+
+  private void onVideoFrame(VideoFrame frame) {
+    int width = frame.buffer.getWidth();
+    int height = frame.buffer.getHeight();
+    if (frames.currentSubscriberCount() > 0) {
+      frames.tryEmitNext(new ReceivedFrame(width, height, frame.timestampNs, null));
+    }
+    if (pixelFrames.currentSubscriberCount() > 0) {
+      byte[] argb = new byte[width * height * 4];
+      try {
+        VideoBufferConverter.convertFromI420(frame.buffer, argb, FourCC.ARGB);
+        pixelFrames.tryEmitNext(new ReceivedFrame(width, height, frame.timestampNs, argb));
+      } catch (Exception e) {
+        log.warn("Cannot convert a received {}x{} frame to ARGB: {}", width, height, e.toString());
+      }
+    }
+  }
+
+  private Mono<Void> onNativeThread(Runnable task) {
+    return Mono.create(
+        sink ->
+            WebRtcRuntime.execute(
+                () -> {
+                  try {
+                    task.run();
+                    sink.success();
+                  } catch (RuntimeException e) {
+                    sink.error(e);
+                  }
+                }));
+  }
+
+  private void attachScreen() {
+    if (screen == null || sendsVideo) {
+      return;
+    }
+    RTCPeerConnection current = connection();
+    RTCRtpTransceiver video = null;
+    for (RTCRtpTransceiver transceiver : current.getTransceivers()) {
+      MediaStreamTrack receiving = transceiver.getReceiver().getTrack();
+      if (receiving != null
+          && MediaStreamTrack.VIDEO_TRACK_KIND.equals(receiving.getKind())
+          && !transceiver.stopped()) {
+        video = transceiver;
+        break;
+      }
+    }
+    if (video == null) {
+      return;
+    }
+    VideoTrack track = WebRtcRuntime.createVideoTrack("airlock-screen", screen);
+    synchronized (this) {
+      localTracks.add(track);
+    }
+    // The offer's own transceiver, made explicit: the answer can only use m-lines the offer has,
+    // and the stream id lets a browser find the track in ontrack's streams.
+    RTCRtpSender sender = video.getSender();
+    sender.replaceTrack(track);
+    sender.setStreams(List.of(SCREEN_STREAM));
+    video.setDirection(RTCRtpTransceiverDirection.SEND_ONLY);
+    screenSender = sender;
+    sendsVideo = true;
+  }
+
+  private void limitScreenEncoding() {
+    RTCRtpSender sender = screenSender;
+    if (sender == null || closed.get()) {
+      return;
+    }
+    RTCRtpSendParameters parameters = sender.getParameters();
+    if (parameters.encodings == null || parameters.encodings.isEmpty()) {
+      return;
+    }
+    for (RTCRtpEncodingParameters encoding : parameters.encodings) {
+      encoding.maxBitrate = MAX_VIDEO_BITRATE;
+      encoding.maxFramerate = MAX_VIDEO_FRAMERATE;
+    }
+    try {
+      sender.setParameters(parameters);
+    } catch (RuntimeException e) {
+      log.warn("Cannot cap the screen encoding: {}", e.toString());
+    }
   }
 
   /** Applies the other side's answer (check its fingerprint first: {@link Sdp#fingerprint}). */
@@ -284,6 +508,10 @@ public final class PeerLink {
     synchronized (this) {
       open = new ArrayList<>(channels.values());
     }
+    List<VideoTrack> receiving;
+    synchronized (this) {
+      receiving = new ArrayList<>(remoteTracks);
+    }
     remotelyOpened.tryEmitComplete();
     candidates.tryEmitComplete();
     open.forEach(WebRtcChannel::dispose);
@@ -293,10 +521,28 @@ public final class PeerLink {
                 () -> {
                   try {
                     RTCPeerConnection current = connection;
+                    // No frame callback after this: the sink would outlive its link otherwise.
+                    receiving.forEach(track -> track.removeSink(videoSink));
+                    Runnable freeTracks =
+                        () -> {
+                          synchronized (PeerLink.this) {
+                            localTracks.forEach(VideoTrack::dispose);
+                            localTracks.clear();
+                          }
+                          if (placeholder != null) {
+                            placeholder.dispose();
+                          }
+                        };
                     if (current != null) {
-                      WebRtcRuntime.close(current);
+                      // After close() the senders no longer hold the tracks, and the factory
+                      // (disposed with the last connection) still lives.
+                      WebRtcRuntime.close(current, freeTracks);
+                    } else {
+                      freeTracks.run();
                     }
                   } finally {
+                    frames.tryEmitComplete();
+                    pixelFrames.tryEmitComplete();
                     connected.tryEmitError(new PeerConnectionFailedException("peer link closed"));
                     ended.tryEmitEmpty();
                     sink.success();

@@ -5,6 +5,8 @@ import dev.onvoid.webrtc.PeerConnectionObserver;
 import dev.onvoid.webrtc.RTCConfiguration;
 import dev.onvoid.webrtc.RTCPeerConnection;
 import dev.onvoid.webrtc.media.audio.HeadlessAudioDeviceModule;
+import dev.onvoid.webrtc.media.video.VideoTrack;
+import dev.onvoid.webrtc.media.video.VideoTrackSource;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +56,32 @@ public final class WebRtcRuntime {
     NATIVE.execute(task);
   }
 
+  /**
+   * Loads libwebrtc's native library (idempotent), which the native classes that are not made by
+   * the factory ({@code CustomVideoSource}, {@code NativeI420Buffer}, {@code VideoBufferConverter})
+   * need before their first use; the library is otherwise only loaded with the factory class.
+   */
+  public static void loadNativeLibrary() {
+    try {
+      Class.forName(
+          PeerConnectionFactory.class.getName(), true, WebRtcRuntime.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("webrtc-java is not on the class path", e);
+    }
+  }
+
+  /**
+   * Creates a video track fed by {@code source}; call only on the native thread, while a peer
+   * connection made by {@link #create} is open (the factory exists only then).
+   */
+  static synchronized VideoTrack createVideoTrack(String label, VideoTrackSource source) {
+    if (factory == null) {
+      throw new IllegalStateException(
+          "no peer connection open: cannot create video track " + label);
+    }
+    return factory.createVideoTrack(label, source);
+  }
+
   /** Creates a peer connection; call only on the native thread. */
   static synchronized RTCPeerConnection create(
       RTCConfiguration configuration, PeerConnectionObserver observer) {
@@ -68,7 +96,23 @@ public final class WebRtcRuntime {
 
   /** Closes a peer connection made by {@link #create}; call only on the native thread. */
   static synchronized void close(RTCPeerConnection connection) {
-    connection.close();
+    close(connection, () -> {});
+  }
+
+  /**
+   * Closes a peer connection made by {@link #create}, then runs {@code afterClose} (to free the
+   * connection's tracks, which its senders hold until it is closed) while the factory still lives;
+   * call only on the native thread.
+   */
+  static synchronized void close(RTCPeerConnection connection, Runnable afterClose) {
+    try {
+      connection.close();
+      afterClose.run();
+    } catch (RuntimeException | Error e) {
+      // webrtc-java reports a still-referenced native object as an Error; the factory must still
+      // be accounted for, or it would never be disposed.
+      log.warn("Freeing a peer connection's objects: {}", e.toString());
+    }
     live--;
     if (live == 0 && !keepAlive) {
       disposeFactory();

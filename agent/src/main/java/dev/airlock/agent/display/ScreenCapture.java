@@ -1,0 +1,325 @@
+package dev.airlock.agent.display;
+
+import com.sun.jna.Memory;
+import com.sun.jna.NativeLong;
+import com.sun.jna.Pointer;
+import dev.airlock.agent.display.X11.LibC;
+import dev.airlock.agent.display.X11.XShm;
+import dev.airlock.agent.display.X11.Xlib;
+import dev.airlock.peer.WebRtcRuntime;
+import dev.onvoid.webrtc.media.FourCC;
+import dev.onvoid.webrtc.media.video.CustomVideoSource;
+import dev.onvoid.webrtc.media.video.NativeI420Buffer;
+import dev.onvoid.webrtc.media.video.VideoBufferConverter;
+import dev.onvoid.webrtc.media.video.VideoFrame;
+import dev.onvoid.webrtc.media.video.VideoTrackSource;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+
+/**
+ * The screen of one X display as a video source shared by every session's track: one per agent
+ * process.
+ *
+ * <p>While at least one lease is held ({@link #start()}), a thread of its own grabs the root window
+ * (MIT-SHM when the server offers it, {@code XGetImage} otherwise) at the target frame rate,
+ * converts it from ARGB to I420 with libyuv and pushes it into {@link #source()}. A frame that is
+ * late is not made up for: the thread skips to the next slot, so nothing queues. When the root
+ * window's size changes, the next frames have the new size and {@link #sizes()} emits it. The
+ * thread and its X connection end when the last lease is released.
+ *
+ * <p>libwebrtc's own X11 capturer ({@code ScreenCapturer}) is not used: in webrtc-java 0.14 it
+ * crashes the JVM on Linux (an ABI mismatch of {@code DesktopCaptureOptions}, fixed after 0.14 in
+ * devopvoid/webrtc-java#236).
+ */
+public final class ScreenCapture {
+
+  private static final Logger log = LoggerFactory.getLogger(ScreenCapture.class);
+
+  /** A display size in pixels. */
+  public record Size(int width, int height) {}
+
+  private final String display;
+  private final int fps;
+  private final CustomVideoSource source;
+  private final Sinks.Many<Size> sizes = Sinks.many().replay().latest();
+  private int leases;
+  private volatile Thread thread;
+  private volatile boolean running;
+  private volatile Size size;
+
+  /**
+   * A capture of {@code display} at {@code fps} frames per second; nothing runs until {@link
+   * #start()}.
+   */
+  public ScreenCapture(String display, int fps) {
+    if (fps < 1 || fps > 60) {
+      throw new IllegalArgumentException("fps: " + fps + " (expected: 1..60)");
+    }
+    this.display = display;
+    this.fps = fps;
+    WebRtcRuntime.loadNativeLibrary();
+    this.source = new CustomVideoSource();
+  }
+
+  /** The source the screen tracks are made of; stays the same for the life of the process. */
+  public VideoTrackSource source() {
+    return source;
+  }
+
+  /** The last size grabbed, or null before the first frame. */
+  public Size size() {
+    return size;
+  }
+
+  /** The size of every frame that differs from the one before, from the first frame on. */
+  public Flux<Size> sizes() {
+    return sizes.asFlux().distinctUntilChanged();
+  }
+
+  /**
+   * Takes a lease on the capture, starting it if it is the first; the returned runnable releases
+   * the lease (once; later calls do nothing), stopping the capture after the last one.
+   */
+  public synchronized Runnable start() {
+    leases++;
+    if (leases == 1) {
+      running = true;
+      Thread capture = new Thread(this::run, "airlock-screen-capture");
+      capture.setDaemon(true);
+      thread = capture;
+      capture.start();
+      log.info("Screen capture of {} started at {} fps", display, fps);
+    }
+    boolean[] released = {false};
+    return () -> {
+      synchronized (ScreenCapture.this) {
+        if (released[0]) {
+          return;
+        }
+        released[0] = true;
+        leases--;
+        if (leases == 0) {
+          running = false;
+          thread = null;
+          log.info("Screen capture of {} stopped", display);
+        }
+      }
+    };
+  }
+
+  /** Whether the capture thread is meant to run (at least one lease is held). */
+  public synchronized boolean isRunning() {
+    return leases > 0;
+  }
+
+  private void run() {
+    Thread self = Thread.currentThread();
+    Pointer x;
+    try {
+      x = X11.open(display);
+    } catch (IllegalStateException e) {
+      log.error("Screen capture: {}", e.getMessage());
+      return;
+    }
+    Grab grab = null;
+    try {
+      long interval = TimeUnit.SECONDS.toNanos(1) / fps;
+      long next = System.nanoTime();
+      while (running && thread == self) {
+        int[] root = X11.rootSize(x);
+        if (grab == null || grab.width != root[0] || grab.height != root[1]) {
+          if (grab != null) {
+            grab.close();
+          }
+          grab = Grab.open(x, root[0], root[1]);
+          Size now = new Size(root[0], root[1]);
+          size = now;
+          sizes.tryEmitNext(now);
+        }
+        ByteBuffer pixels = grab.next();
+        if (pixels != null) {
+          push(pixels, grab.width, grab.height);
+        }
+        next += interval;
+        long wait = next - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(wait);
+        } else {
+          // Behind: start again from now rather than catching up with a burst.
+          next = System.nanoTime();
+        }
+      }
+    } catch (RuntimeException e) {
+      log.error("Screen capture of {} failed: {}", display, e.toString());
+    } finally {
+      if (grab != null) {
+        grab.close();
+      }
+      Xlib.INSTANCE.XCloseDisplay(x);
+    }
+  }
+
+  private void push(ByteBuffer argb, int width, int height) {
+    NativeI420Buffer buffer = NativeI420Buffer.allocate(width, height);
+    VideoFrame frame = new VideoFrame(buffer, System.nanoTime());
+    try {
+      VideoBufferConverter.convertToI420(argb, buffer, FourCC.ARGB);
+      source.pushFrame(frame);
+    } catch (Exception e) {
+      log.debug("Frame of {}x{} dropped: {}", width, height, e.toString());
+    } finally {
+      frame.release();
+    }
+  }
+
+  /** One way of grabbing the root window at a fixed size, with its buffers. */
+  private abstract static class Grab {
+    final Pointer display;
+    final long root;
+    final int width;
+    final int height;
+
+    Grab(Pointer display, int width, int height) {
+      this.display = display;
+      this.root = Xlib.INSTANCE.XDefaultRootWindow(display);
+      this.width = width;
+      this.height = height;
+    }
+
+    static Grab open(Pointer display, int width, int height) {
+      int screen = Xlib.INSTANCE.XDefaultScreen(display);
+      if (Xlib.INSTANCE.XDefaultDepth(display, screen) < 24) {
+        throw new IllegalStateException(
+            "display depth "
+                + Xlib.INSTANCE.XDefaultDepth(display, screen)
+                + " (expected: 24 or 32 bits, e.g. Xvfb -screen 0 1920x1080x24)");
+      }
+      if (XShm.INSTANCE.XShmQueryExtension(display) != 0) {
+        try {
+          return new SharedMemoryGrab(display, width, height);
+        } catch (IllegalStateException e) {
+          log.warn("MIT-SHM unusable ({}); grabbing the screen through the socket", e.getMessage());
+        }
+      }
+      return new SocketGrab(display, width, height);
+    }
+
+    /** The pixels of the next frame (ARGB, no row padding), valid until the next call; or null. */
+    abstract ByteBuffer next();
+
+    abstract void close();
+  }
+
+  /** MIT-SHM: the server writes the pixels straight into memory shared with this process. */
+  private static final class SharedMemoryGrab extends Grab {
+    private final Memory segment = new Memory(32);
+    private final Pointer image;
+    private final Pointer address;
+    private final ByteBuffer pixels;
+
+    SharedMemoryGrab(Pointer display, int width, int height) {
+      super(display, width, height);
+      int screen = Xlib.INSTANCE.XDefaultScreen(display);
+      segment.clear();
+      image =
+          XShm.INSTANCE.XShmCreateImage(
+              display,
+              Xlib.INSTANCE.XDefaultVisual(display, screen),
+              Xlib.INSTANCE.XDefaultDepth(display, screen),
+              X11.Z_PIXMAP,
+              null,
+              segment,
+              width,
+              height);
+      if (image == null) {
+        throw new IllegalStateException("XShmCreateImage failed");
+      }
+      int stride = image.getInt(X11.IMAGE_BYTES_PER_LINE);
+      int bits = image.getInt(X11.IMAGE_BITS_PER_PIXEL);
+      if (bits != 32 || stride != width * 4) {
+        Xlib.INSTANCE.XDestroyImage(image);
+        throw new IllegalStateException(bits + " bits per pixel, " + stride + " bytes per line");
+      }
+      long bytes = (long) stride * height;
+      // XShmSegmentInfo: shmseg (XID) at 0, shmid at 8, shmaddr at 16, readOnly at 24.
+      int id = LibC.INSTANCE.shmget(LibC.IPC_PRIVATE, new NativeLong(bytes), LibC.IPC_CREAT | 0600);
+      if (id < 0) {
+        Xlib.INSTANCE.XDestroyImage(image);
+        throw new IllegalStateException("shmget of " + bytes + " bytes failed");
+      }
+      address = LibC.INSTANCE.shmat(id, null, 0);
+      segment.setInt(8, id);
+      segment.setPointer(16, address);
+      segment.setInt(24, 0);
+      image.setPointer(X11.IMAGE_DATA, address);
+      int attached = XShm.INSTANCE.XShmAttach(display, segment);
+      Xlib.INSTANCE.XSync(display, 0);
+      // Marked for removal now: the kernel frees it when both sides have detached, even if this
+      // process dies.
+      LibC.INSTANCE.shmctl(id, LibC.IPC_RMID, null);
+      if (attached == 0) {
+        LibC.INSTANCE.shmdt(address);
+        image.setPointer(X11.IMAGE_DATA, null);
+        Xlib.INSTANCE.XDestroyImage(image);
+        throw new IllegalStateException("XShmAttach failed (a remote X server?)");
+      }
+      pixels = address.getByteBuffer(0, bytes);
+    }
+
+    @Override
+    ByteBuffer next() {
+      if (XShm.INSTANCE.XShmGetImage(display, root, image, 0, 0, X11.ALL_PLANES) == 0) {
+        return null;
+      }
+      return pixels.duplicate();
+    }
+
+    @Override
+    void close() {
+      XShm.INSTANCE.XShmDetach(display, segment);
+      Xlib.INSTANCE.XSync(display, 0);
+      LibC.INSTANCE.shmdt(address);
+      image.setPointer(X11.IMAGE_DATA, null);
+      Xlib.INSTANCE.XDestroyImage(image);
+    }
+  }
+
+  /** {@code XGetImage}: the pixels come through the X connection, a copy per frame. */
+  private static final class SocketGrab extends Grab {
+    private Pointer image;
+
+    SocketGrab(Pointer display, int width, int height) {
+      super(display, width, height);
+    }
+
+    @Override
+    ByteBuffer next() {
+      release();
+      image =
+          Xlib.INSTANCE.XGetImage(display, root, 0, 0, width, height, X11.ALL_PLANES, X11.Z_PIXMAP);
+      if (image == null
+          || image.getInt(X11.IMAGE_BITS_PER_PIXEL) != 32
+          || image.getInt(X11.IMAGE_BYTES_PER_LINE) != width * 4) {
+        return null;
+      }
+      return image.getPointer(X11.IMAGE_DATA).getByteBuffer(0, (long) width * height * 4);
+    }
+
+    private void release() {
+      if (image != null) {
+        Xlib.INSTANCE.XDestroyImage(image);
+        image = null;
+      }
+    }
+
+    @Override
+    void close() {
+      release();
+    }
+  }
+}
