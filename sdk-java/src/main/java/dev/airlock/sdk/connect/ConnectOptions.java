@@ -20,7 +20,10 @@ import java.util.Objects;
  *       the relay, default 5 s (ICE on a LAN connects in well under a second; libwebrtc itself
  *       gives up only after 15 s);
  *   <li>{@code signalTimeout}: the limit for reaching the signal node and for its welcome, default
- *       10 s each.
+ *       10 s each;
+ *   <li>{@code video}: receive the agent's screen as a video track ({@link
+ *       RemoteSession#videoFrames(boolean)}), default off. Peer to peer only: the relay carries no
+ *       video (see docs/remote-view.md).
  * </ul>
  */
 public record ConnectOptions(
@@ -28,7 +31,8 @@ public record ConnectOptions(
     SessionTransport transport,
     List<String> channels,
     Duration p2pTimeout,
-    Duration signalTimeout) {
+    Duration signalTimeout,
+    boolean video) {
 
   /** The channels opened by default. */
   public static final List<String> DEFAULT_CHANNELS = List.of("echo", "info");
@@ -60,34 +64,39 @@ public record ConnectOptions(
     positive("signalTimeout", signalTimeout);
   }
 
-  /** The defaults: control, auto, [echo, info], 5 s, 10 s. */
+  /** The defaults: control, auto, [echo, info], 5 s, 10 s, no video. */
   public static ConnectOptions defaults() {
     return new ConnectOptions(
         SessionMode.CONTROL,
         SessionTransport.AUTO,
         DEFAULT_CHANNELS,
         DEFAULT_P2P_TIMEOUT,
-        DEFAULT_SIGNAL_TIMEOUT);
+        DEFAULT_SIGNAL_TIMEOUT,
+        false);
   }
 
   public ConnectOptions withMode(SessionMode mode) {
-    return new ConnectOptions(mode, transport, channels, p2pTimeout, signalTimeout);
+    return new ConnectOptions(mode, transport, channels, p2pTimeout, signalTimeout, video);
   }
 
   public ConnectOptions withTransport(SessionTransport transport) {
-    return new ConnectOptions(mode, transport, channels, p2pTimeout, signalTimeout);
+    return new ConnectOptions(mode, transport, channels, p2pTimeout, signalTimeout, video);
   }
 
   public ConnectOptions withChannels(List<String> channels) {
-    return new ConnectOptions(mode, transport, channels, p2pTimeout, signalTimeout);
+    return new ConnectOptions(mode, transport, channels, p2pTimeout, signalTimeout, video);
   }
 
   public ConnectOptions withP2pTimeout(Duration p2pTimeout) {
-    return new ConnectOptions(mode, transport, channels, p2pTimeout, signalTimeout);
+    return new ConnectOptions(mode, transport, channels, p2pTimeout, signalTimeout, video);
   }
 
   public ConnectOptions withSignalTimeout(Duration signalTimeout) {
-    return new ConnectOptions(mode, transport, channels, p2pTimeout, signalTimeout);
+    return new ConnectOptions(mode, transport, channels, p2pTimeout, signalTimeout, video);
+  }
+
+  public ConnectOptions withVideo(boolean video) {
+    return new ConnectOptions(mode, transport, channels, p2pTimeout, signalTimeout, video);
   }
 
   private static void positive(String name, Duration value) {

@@ -11,6 +11,7 @@ import dev.airlock.sdk.model.SessionPath;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -96,6 +97,16 @@ public final class RemoteSession {
               + "; declare it in ConnectOptions.channels)");
     }
     return channel;
+  }
+
+  /**
+   * The agent's screen as decoded frames, for a session opened with {@link
+   * ConnectOptions#withVideo(boolean)} on the peer-to-peer path; empty otherwise (the relay carries
+   * no video). With {@code pixels}, each frame carries its ARGB pixels (a copy per frame: costly at
+   * high resolutions); without, only its size and time.
+   */
+  public Flux<PeerLink.ReceivedFrame> videoFrames(boolean pixels) {
+    return link == null || path != SessionPath.P2P ? Flux.empty() : link.videoFrames(pixels);
   }
 
   /** Ends the session (idempotent): tells the agent, closes the socket with 1000. */

@@ -183,7 +183,7 @@ public final class SessionConnector {
     }
 
     private Mono<RemoteSession> peerToPeer() {
-      return PeerLink.offerer(iceServers(), null, options.channels())
+      return PeerLink.offerer(iceServers(), null, options.channels(), options.video())
           .flatMap(
               peer -> {
                 link = peer;
