@@ -4,7 +4,9 @@ import {
   AuditApi,
   AuthApi,
   Configuration,
+  ContainersApi,
   HealthApi,
+  ImagesApi,
   RolesApi,
   SessionsApi,
   UsersApi,
@@ -76,6 +78,10 @@ export class AirlockClient {
   readonly agents: AgentsApi;
   /** Remote sessions (create, list, terminate); to open one with its channels, use {@link connect}. */
   readonly sessions: SessionsApi;
+  /** Container images (templates) with their editable variables. */
+  readonly images: ImagesApi;
+  /** Ephemeral containers: launch, wait for `ready` (`getContainer({ wait: 'ready' })`), delete. */
+  readonly containers: ContainersApi;
 
   private readonly options: Readonly<AirlockClientOptions>;
   /** An API key or a fixed access token; undefined for a client that logs in. */
@@ -117,6 +123,8 @@ export class AirlockClient {
     this.audit = new AuditApi(configuration);
     this.agents = new AgentsApi(configuration);
     this.sessions = new SessionsApi(configuration);
+    this.images = new ImagesApi(configuration);
+    this.containers = new ContainersApi(configuration);
   }
 
   /** The platform's address this client talks to. */

@@ -11,7 +11,9 @@ export {
   DEFAULT_CHANNELS,
   DEFAULT_P2P_TIMEOUT_MS,
   DEFAULT_SIGNAL_TIMEOUT_MS,
+  PEER_FAILED_REASON,
   type ConnectOptions,
+  type SessionRoute,
   type SessionEnding,
   type RTCPeerConnectionConstructor,
 } from './connect/session.js';

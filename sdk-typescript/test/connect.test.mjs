@@ -211,7 +211,29 @@ function fakePeerConnection({ connects = true } = {}) {
       this.channels = [];
       this.remote = undefined;
       this.closed = false;
+      this.transceivers = [];
       peers.push(this);
+    }
+    addTransceiver(kind, init) {
+      this.transceivers.push({ kind, ...init });
+      return {};
+    }
+    /** The agent's screen track arrives, as the browser tells it after the answer. */
+    deliverTrack(kind = 'video', streams = [{ id: 'screen' }]) {
+      this.dispatchEvent(event('track', { track: { kind }, streams }));
+    }
+    /** The connection state changes, e.g. to `failed` when ICE is lost. */
+    setState(state) {
+      this.connectionState = state;
+      this.dispatchEvent(event('connectionstatechange'));
+    }
+    async getStats() {
+      return new Map([
+        ['T1', { id: 'T1', type: 'transport', selectedCandidatePairId: 'CP1' }],
+        ['CP1', { id: 'CP1', type: 'candidate-pair', localCandidateId: 'L1', remoteCandidateId: 'R1' }],
+        ['L1', { id: 'L1', type: 'local-candidate', candidateType: 'srflx', protocol: 'udp' }],
+        ['R1', { id: 'R1', type: 'remote-candidate', candidateType: 'host', protocol: 'udp' }],
+      ]);
     }
     createDataChannel(label) {
       const channel = Object.assign(new EventTarget(), { label, readyState: 'connecting', bufferedAmount: 0, close() {} });
@@ -379,5 +401,70 @@ describe('connect', () => {
     await assert.rejects(() => client.connect('desk-1', { channels: ['a', 'a'] }), /expected: distinct labels/);
     await assert.rejects(() => client.connect('desk-1', { p2pTimeoutMs: 0 }), /expected: a positive number/);
     await assert.rejects(() => client.connect('desk-1'), /no WebSocket in this runtime/);
+  });
+});
+
+describe('connect with video', () => {
+  const script = (message, socket) => {
+    if (message.type === 'hello') setTimeout(() => socket.receive(welcome));
+    if (message.type === 'sdp') setTimeout(() => socket.receive(answer(FINGERPRINT)));
+  };
+
+  it('offers one recvonly video transceiver and resolves video with the remote stream', async () => {
+    const { client } = platform();
+    const ws = fakeWebSocket(script);
+    const rtc = fakePeerConnection();
+    const session = await client.connect('desk-1', {
+      video: true,
+      channels: ['control', 'input', 'clipboard'],
+      WebSocket: ws.FakeWebSocket,
+      RTCPeerConnection: rtc.FakeRTCPeerConnection,
+    });
+    const [peer] = rtc.peers;
+    assert.deepEqual(peer.transceivers, [{ kind: 'video', direction: 'recvonly' }]);
+    assert.deepEqual(peer.channels.map((c) => c.label), ['control', 'input', 'clipboard']);
+    assert.ok(session.video instanceof Promise);
+    peer.deliverTrack('audio', [{ id: 'not-this' }]); // only the video track counts
+    peer.deliverTrack();
+    assert.deepEqual(await session.video, { id: 'screen' });
+    assert.deepEqual(await session.route(), { path: 'p2p', localCandidateType: 'srflx', remoteCandidateType: 'host', protocol: 'udp' });
+    await session.close();
+  });
+
+  it('has no video without the option, and none through the relay', async () => {
+    const { client } = platform();
+    const plain = await client.connect('desk-1', {
+      WebSocket: fakeWebSocket(script).FakeWebSocket,
+      RTCPeerConnection: fakePeerConnection().FakeRTCPeerConnection,
+    });
+    assert.equal(plain.video, undefined);
+    await plain.close();
+
+    const rtc = fakePeerConnection({ connects: false });
+    const relayed = await client.connect('desk-1', {
+      video: true,
+      p2pTimeoutMs: 50,
+      WebSocket: fakeWebSocket(script).FakeWebSocket,
+      RTCPeerConnection: rtc.FakeRTCPeerConnection,
+    });
+    assert.equal(relayed.path, 'relay');
+    assert.equal(relayed.video, undefined);
+    assert.equal(rtc.peers[0].transceivers.length, 1); // offered, but the relay took over
+    assert.deepEqual(await relayed.route(), { path: 'relay' });
+    await relayed.close();
+  });
+
+  it('rejects video when the session ends before the track, and ends the session when the peer fails', async () => {
+    const { client } = platform();
+    const ws = fakeWebSocket(script);
+    const rtc = fakePeerConnection();
+    const session = await client.connect('desk-1', { video: true, WebSocket: ws.FakeWebSocket, RTCPeerConnection: rtc.FakeRTCPeerConnection });
+    rtc.peers[0].setState('failed');
+    const ending = await session.closed;
+    assert.equal(ending.code, 1000);
+    assert.equal(ending.reason, 'peer connection failed');
+    assert.deepEqual(ws.sockets[0].sent.at(-1), { type: 'session.close', sessionId: SESSION, reason: 'peer connection failed' });
+    await assert.rejects(session.video, (error) => error instanceof AirlockConnectError && /ended before the screen arrived \(close 1000\)/.test(error.message));
+    assert.ok(rtc.peers[0].closed);
   });
 });

@@ -29,6 +29,13 @@ export interface ConnectOptions {
    * the peer connection, so {@link RemoteSession.channel} knows only these.
    */
   channels?: readonly string[];
+  /**
+   * Ask the agent for its screen: the offer gets one `recvonly` video transceiver (see
+   * `docs/remote-view.md`) and {@link RemoteSession.video} resolves with the remote stream.
+   * Peer to peer only: the signal node's relay carries data channels, never media, so a
+   * session that took (or fell back to) the relay has no video. Default false.
+   */
+  video?: boolean;
   /** How long to wait for the peer-to-peer connection before falling back to the relay; default 5000. */
   p2pTimeoutMs?: number;
   /** The limit for creating the session, reaching the signal node and its welcome; default 10000 each. */
@@ -49,10 +56,26 @@ export const DEFAULT_SIGNAL_TIMEOUT_MS = 10_000;
 /** How a session ended: the signal socket's close code and reason (4410: the platform terminated it). */
 export type SessionEnding = SocketEnding;
 
+/**
+ * The route a session's data takes, for an indicator: {@link RemoteSession.path}, and for a
+ * peer-to-peer session the ICE candidate types of the pair in use (`host`, `srflx`, `prflx`, or
+ * `relay` when a TURN server forwards the packets) and its transport protocol.
+ */
+export interface SessionRoute {
+  readonly path: SessionPath;
+  readonly localCandidateType?: string;
+  readonly remoteCandidateType?: string;
+  readonly protocol?: string;
+}
+
+/** The reason a session gives the agent and the node when its peer connection failed. */
+export const PEER_FAILED_REASON = 'peer connection failed';
+
 interface Resolved {
   mode: SessionMode;
   transport: SessionTransport;
   channels: readonly string[];
+  video: boolean;
   p2pTimeoutMs: number;
   signalTimeoutMs: number;
   WebSocket: WebSocketConstructor | undefined;
@@ -66,6 +89,12 @@ interface Resolved {
 export class RemoteSession {
   /** Resolves once, when the session has ended, however it ended. */
   readonly closed: Promise<SessionEnding>;
+  /**
+   * The agent's screen, when {@link ConnectOptions.video} asked for it and the session is peer
+   * to peer: resolves with the remote stream when its track arrives, rejects when the session
+   * ends first. Undefined without `video`, and on the relay path (the relay carries no media).
+   */
+  readonly video: Promise<MediaStream> | undefined;
   private closing: Promise<SessionEnding> | undefined;
 
   /** @internal Made by {@link connectSession}. */
@@ -80,11 +109,64 @@ export class RemoteSession {
     private readonly socket: SignalSocket,
     private readonly peer: RTCPeerConnection | undefined,
     private readonly relay: RelayChannels | undefined,
+    video?: Promise<MediaStream>,
   ) {
     this.closed = socket.closed.then((ending) => {
       this.release();
       return ending;
     });
+    this.video = video;
+    if (peer) {
+      // A peer connection that failed for good (ICE lost) ends the session, so that `closed`
+      // tells the viewer, which may reconnect; `disconnected` may still recover by itself.
+      peer.addEventListener('connectionstatechange', () => {
+        if (peer.connectionState === 'failed') {
+          void this.end(PEER_FAILED_REASON);
+        }
+      });
+    }
+  }
+
+  /**
+   * The route the data takes: the path, and for peer to peer the selected ICE candidate pair's
+   * types (from `getStats`; absent when the browser does not tell).
+   */
+  async route(): Promise<SessionRoute> {
+    if (this.path !== 'p2p' || !this.peer) {
+      return { path: this.path };
+    }
+    try {
+      const stats = await this.peer.getStats();
+      let pairId: string | undefined;
+      stats.forEach((report: { type?: string; selectedCandidatePairId?: string }) => {
+        if (report.type === 'transport' && report.selectedCandidatePairId) {
+          pairId = report.selectedCandidatePairId;
+        }
+      });
+      let pair: { localCandidateId?: string; remoteCandidateId?: string } | undefined;
+      stats.forEach((report: { type?: string; id?: string; state?: string; nominated?: boolean; selected?: boolean }) => {
+        if (report.type !== 'candidate-pair') {
+          return;
+        }
+        // Chromium names the pair in the transport report; Firefox marks it `selected`.
+        if (pairId ? report.id === pairId : report.selected || (report.nominated && report.state === 'succeeded')) {
+          pair = report as typeof pair;
+        }
+      });
+      if (!pair) {
+        return { path: this.path };
+      }
+      const local = pair.localCandidateId ? stats.get(pair.localCandidateId) : undefined;
+      const remote = pair.remoteCandidateId ? stats.get(pair.remoteCandidateId) : undefined;
+      return {
+        path: this.path,
+        ...(local?.candidateType ? { localCandidateType: String(local.candidateType) } : {}),
+        ...(remote?.candidateType ? { remoteCandidateType: String(remote.candidateType) } : {}),
+        ...(local?.protocol ? { protocol: String(local.protocol) } : {}),
+      };
+    } catch {
+      return { path: this.path };
+    }
   }
 
   /** The channel `label`, one of {@link ConnectOptions.channels}; throws for any other label. */
@@ -101,10 +183,15 @@ export class RemoteSession {
 
   /** Ends the session (idempotent): tells the agent, closes the socket with 1000. */
   close(): Promise<SessionEnding> {
+    return this.end('closed by the client');
+  }
+
+  private end(reason: string): Promise<SessionEnding> {
     if (!this.closing) {
       if (this.socket.isOpen) {
-        this.socket.send({ type: 'session.close', sessionId: this.id, reason: 'closed by the client' });
-        this.closing = this.socket.close(CloseCodes.NORMAL, 'session closed').then((ending) => {
+        this.socket.send({ type: 'session.close', sessionId: this.id, reason });
+        const why = reason === PEER_FAILED_REASON ? PEER_FAILED_REASON : 'session closed';
+        this.closing = this.socket.close(CloseCodes.NORMAL, why).then((ending) => {
           this.release();
           return ending;
         });
@@ -180,6 +267,7 @@ function resolveOptions(options: ConnectOptions): Resolved {
     mode: options.mode ?? 'control',
     transport: options.transport ?? 'auto',
     channels,
+    video: options.video ?? false,
     p2pTimeoutMs: positive('p2pTimeoutMs', options.p2pTimeoutMs, DEFAULT_P2P_TIMEOUT_MS),
     signalTimeoutMs: positive('signalTimeoutMs', options.signalTimeoutMs, DEFAULT_SIGNAL_TIMEOUT_MS),
     WebSocket: options.WebSocket ?? globals.WebSocket,
@@ -367,6 +455,7 @@ class Attempt {
     for (const label of this.options.channels) {
       channels.set(label, new RtcChannel(peer.createDataChannel(label)));
     }
+    const video = this.options.video ? this.receiveVideo(peer, socket) : undefined;
     const connected = new Deferred<void>();
     connected.promise.catch(() => undefined);
     peer.addEventListener('connectionstatechange', () => {
@@ -406,7 +495,36 @@ class Attempt {
     negotiation.catch(() => undefined);
     const p2pTimeout = this.options.p2pTimeoutMs;
     await within(negotiation, p2pTimeout, () => new P2pFailed(`no connection within ${seconds(p2pTimeout)}`));
-    return new RemoteSession(this.sessionId, this.created.agentId, 'p2p', channels, socket, peer, undefined);
+    return new RemoteSession(this.sessionId, this.created.agentId, 'p2p', channels, socket, peer, undefined, video);
+  }
+
+  /**
+   * Adds the `recvonly` video transceiver (before the offer: it makes the offer's video m-line)
+   * and returns the stream its track arrives in; rejects when the socket closes first.
+   */
+  private receiveVideo(peer: RTCPeerConnection, socket: SignalSocket): Promise<MediaStream> {
+    const stream = new Deferred<MediaStream>();
+    stream.promise.catch(() => undefined);
+    peer.addTransceiver('video', { direction: 'recvonly' });
+    peer.addEventListener('track', (event: RTCTrackEvent) => {
+      if (event.track.kind !== 'video') {
+        return;
+      }
+      const given = event.streams?.[0];
+      if (given) {
+        stream.resolve(given);
+        return;
+      }
+      // An answer without a=msid gives a track in no stream: wrap it.
+      const MediaStreamImpl = (globalThis as { MediaStream?: new (tracks: MediaStreamTrack[]) => MediaStream }).MediaStream;
+      if (MediaStreamImpl) {
+        stream.resolve(new MediaStreamImpl([event.track]));
+      }
+    });
+    socket.closed.then((ending) =>
+      stream.reject(new AirlockConnectError(`the session ended before the screen arrived (close ${ending.code})`, ending.code)),
+    );
+    return stream.promise;
   }
 
   private async fallBack(error: unknown): Promise<RemoteSession> {
