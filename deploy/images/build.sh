@@ -5,17 +5,21 @@
 #                             the libraries webrtc-java loads; imported from a tarball
 #   airlock/agent:dev         the agent (also tagged airlock/agent:latest), FROM the base
 #   airlock/test-probe:dev    the base sleeping forever, for the provisioner tests
+#   airlock/rbi-chromium:dev  Chromium in kiosk mode on a virtual display with the agent, FROM
+#                             the base (its packages come from the Debian mirror; see docs/rbi.md)
 #
-# Usage: deploy/images/build.sh [--docker-host URL] [--agent-jar PATH] [--force]
+# Usage: deploy/images/build.sh [--docker-host URL] [--agent-jar PATH] [--no-rbi] [--force]
 #
 #   --docker-host URL  the daemon to build on (default: $DOCKER_HOST, else docker's default)
 #   --agent-jar PATH   the agent's jar (default: agent/target/airlock-agent.jar)
+#   --no-rbi           skip airlock/rbi-chromium:dev (it needs the Debian mirror at build time)
 #   --force            rebuild every image even when it is up to date
 #
 # Each image is rebuilt only when what it is made of changed: the base when it is missing or
 # has another package list, the others when their base, their Dockerfile, the launcher script
 # or the jar (by sha256) differ from what the image's labels record. Building the base needs
-# root and debootstrap; its mirror is AIRLOCK_DEBIAN_MIRROR (default http://deb.debian.org/debian).
+# root and debootstrap; its mirror is AIRLOCK_DEBIAN_MIRROR (default http://deb.debian.org/debian),
+# which the RBI image's build reaches too (docker build --network host).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,8 +29,12 @@ BASE_IMAGE=airlock/base:bookworm
 AGENT_IMAGE=airlock/agent:dev
 AGENT_IMAGE_LATEST=airlock/agent:latest
 PROBE_IMAGE=airlock/test-probe:dev
+RBI_IMAGE=airlock/rbi-chromium:dev
 SUITE=bookworm
 MIRROR="${AIRLOCK_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# A browser needs its security updates: the RBI image installs from bookworm-security too
+# (AIRLOCK_DEBIAN_SECURITY_MIRROR empty: from the base's mirror only).
+SECURITY_MIRROR="${AIRLOCK_DEBIAN_SECURITY_MIRROR-http://deb.debian.org/debian-security}"
 # The Java runtime, libpulse0 and the X11/udev libraries are what libwebrtc-java.so links
 # against (ldd); without one of them the first WebRTC session fails to load it.
 BASE_PACKAGES=openjdk-17-jre-headless,libpulse0,libxfixes3,libxrandr2,libxcomposite1,libudev1,ca-certificates,iproute2,procps
@@ -49,6 +57,7 @@ elapsed() {
 docker_host=""
 agent_jar="$REPO/agent/target/airlock-agent.jar"
 force=0
+rbi=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --docker-host) [[ $# -ge 2 ]] || die "--docker-host: missing URL (expected: --docker-host unix:///path/docker.sock)"
@@ -57,9 +66,10 @@ while [[ $# -gt 0 ]]; do
     --agent-jar) [[ $# -ge 2 ]] || die "--agent-jar: missing path (expected: --agent-jar PATH)"
       agent_jar=$2; shift 2 ;;
     --agent-jar=*) agent_jar=${1#*=}; shift ;;
+    --no-rbi) rbi=0; shift ;;
     --force) force=1; shift ;;
     -h | --help) usage; exit 0 ;;
-    *) die "unknown argument $1 (expected: [--docker-host URL] [--agent-jar PATH] [--force])" ;;
+    *) die "unknown argument $1 (expected: [--docker-host URL] [--agent-jar PATH] [--no-rbi] [--force])" ;;
   esac
 done
 
@@ -241,6 +251,47 @@ build_probe() {
   log "probe: built $PROBE_IMAGE in $(elapsed "$started")"
 }
 
+# --- airlock/rbi-chromium:dev -------------------------------------------------------------------
+
+build_rbi() {
+  local dir="$HERE/rbi" inputs_sha base_id agent_id old_id started
+  base_id="$(image_id "$BASE_IMAGE")"
+  agent_id="$(image_id "$AGENT_IMAGE")"
+  # The agent comes from its image (COPY --from), so its id stands for the jar and the launcher.
+  inputs_sha="$({ printf '%s\n%s\n%s\n' "$base_id" "$agent_id" "$SECURITY_MIRROR"; cat "$dir/Dockerfile.local" "$dir/rbi-entrypoint"; } |
+    sha256sum | cut -d' ' -f1)"
+  old_id="$(image_id "$RBI_IMAGE")"
+  if [[ $force -eq 0 && -n $old_id &&
+    $(image_label "$RBI_IMAGE" dev.airlock.build-inputs-sha256) == "$inputs_sha" ]]; then
+    log "rbi: $RBI_IMAGE is up to date"
+    return 0
+  fi
+  started=$EPOCHREALTIME
+  local context="$work/rbi-context"
+  install -D -m 0644 "$dir/Dockerfile.local" "$context/Dockerfile"
+  install -D -m 0755 "$dir/rbi-entrypoint" "$context/rbi-entrypoint"
+  log "rbi: building $RBI_IMAGE (Chromium, Xvfb, fonts from the Debian mirror: a minute or two the first time)"
+  # The classic builder's cache keeps the package layer while only the agent changes; each
+  # step is shown as it starts, the full output only when the build fails.
+  local rc=0
+  "${docker[@]}" build --network host --force-rm \
+    --build-arg "DEBIAN_SECURITY=$SECURITY_MIRROR" \
+    --label "dev.airlock.build-inputs-sha256=$inputs_sha" \
+    -t "$RBI_IMAGE" "$context" 2>&1 |
+    tee "$work/rbi-build.log" |
+    while IFS= read -r line; do
+      case "$line" in
+        Step\ *) log "rbi: ${line:0:110} ($(elapsed "$started"))" ;;
+      esac
+    done || rc=$?
+  [[ $rc -eq 0 ]] || {
+    tail -n 40 "$work/rbi-build.log" >&2
+    die "docker build of $RBI_IMAGE failed (the package step needs $MIRROR; set AIRLOCK_DEBIAN_MIRROR, or --no-rbi)"
+  }
+  remove_replaced "$old_id" "$RBI_IMAGE"
+  log "rbi: built $RBI_IMAGE in $(elapsed "$started")"
+}
+
 # --- main ---------------------------------------------------------------------------------------
 
 total=$EPOCHREALTIME
@@ -255,9 +306,10 @@ else
 fi
 build_agent
 build_probe
+[[ $rbi -eq 0 ]] || build_rbi
 # The old base goes last: docker keeps it while images built on it exist.
 remove_replaced "$old_base" "$BASE_IMAGE"
 "${docker[@]}" image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' |
-  grep -E "^(${BASE_IMAGE%:*}|${AGENT_IMAGE%:*}|${PROBE_IMAGE%:*}):" |
+  grep -E "^(${BASE_IMAGE%:*}|${AGENT_IMAGE%:*}|${PROBE_IMAGE%:*}|${RBI_IMAGE%:*}):" |
   while read -r line; do log "image $line"; done
 log "done in $(elapsed "$total")"
