@@ -37,6 +37,10 @@ const BACKGROUND = [0.05, 0.5];
 /** Where to click, in fractions of the display: the big button's centre, the copy strip. */
 const BIG_BUTTON = [0.5, 0.47];
 const COPY_BUTTON = [0.5, 0.95];
+/** The text field (72–80 % of the height); what is typed there reaches the test server. */
+const TEXT_FIELD = [0.5, 0.76];
+/** Typed in the remote page: shifted characters and punctuation go by keysym, not key position. */
+export const TYPED_TEXT = 'Hello, Airlock @ 42!';
 
 function env(name, fallback) {
   const value = process.env[name];
@@ -142,6 +146,16 @@ async function clicks() {
   const body = await response.json();
   if (typeof body.clicked !== 'number') fail(`GET ${url} answered ${JSON.stringify(body)} (expected {"clicked":N})`);
   return body.clicked;
+}
+
+/** What the remote page's text field holds, as its server last heard; undefined when unreachable. */
+async function typed() {
+  try {
+    const response = await fetch(new URL('/clicks', CLICKS_BASE), { signal: AbortSignal.timeout(5_000) });
+    return (await response.json()).typed;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The average colour of a 5×5 block of the current video frame at fractions (fx, fy); undefined before frames. */
@@ -420,6 +434,18 @@ await step('copy', async () => {
   return { text: copied, policy };
 });
 
+await step('type', async () => {
+  const point = await clickDisplay(TEXT_FIELD);
+  await page.waitForTimeout(300);
+  await page.keyboard.type(TYPED_TEXT, { delay: 40 });
+  const seen = await until(
+    async () => ((await typed()) === TYPED_TEXT ? TYPED_TEXT : undefined),
+    async () => `the remote text field holds "${await typed()}" after typing at display ${point.display.x},${point.display.y} (expected "${TYPED_TEXT}")`,
+    Math.min(TIMEOUT, 30_000),
+  );
+  return { typed: seen };
+});
+
 await step('end-control', async () => {
   await endSession();
   return {};
@@ -442,6 +468,8 @@ await step('view-click-ignored', async () => {
   if (!near(now?.rgb, GREEN)) fail(`the picture changed in a view-only session (background ${hex(now?.rgb)})`);
   const after = await clicks();
   if (after !== before) fail(`a click in a view-only session reached the page (${before} → ${after} clicks)`);
+  const text = await typed();
+  if (text !== undefined && text !== TYPED_TEXT) fail(`a key in a view-only session reached the page (text field: "${text}")`);
   const shot = await screenshot('remote-view');
   return { display: point.display, clicks: after ?? 'unreadable', background: hex(now.rgb), screenshot: shot };
 });

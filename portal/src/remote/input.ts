@@ -8,7 +8,7 @@ export type ClipboardPolicy = 'none' | 'read' | 'write' | 'both';
 
 /** Agent → viewer on `control`. */
 export type ControlMessage =
-  | { type: 'hello'; mode: Mode; width: number; height: number; clipboard: ClipboardPolicy; idleSeconds: number }
+  | { type: 'hello'; mode: Mode; width: number; height: number; clipboard: ClipboardPolicy; idleSeconds: number; resizable?: boolean }
   | { type: 'screen'; width: number; height: number }
   | { type: 'waiting-consent'; timeoutSeconds: number }
   | { type: 'consent-request'; requestId: string; username: string; mode: Mode }

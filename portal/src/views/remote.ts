@@ -92,6 +92,7 @@ export function remoteView(root: HTMLElement, target: RemoteTarget): Cleanup {
   let policy: ClipboardPolicy | undefined;
   let display: Size = { width: 0, height: 0 };
   let live = false; // hello received: input counts
+  let resizable = false; // the agent lets viewers resize its display
   let leaving = false; // the user ended or left: no reconnect
   let finalReason: string | undefined; // the agent said bye, or a refusal that retrying cannot fix
   let attempt = 0;
@@ -171,6 +172,10 @@ export function remoteView(root: HTMLElement, target: RemoteTarget): Cleanup {
         setState('connected');
         if (mode === 'control') {
           stage.focus();
+          // A virtual display (a container's) takes the viewer's size from the start; a
+          // desktop keeps its resolution until the window changes.
+          resizable = message.resizable === true;
+          if (resizable) scheduleResize(0);
         }
         break;
       case 'screen':
@@ -552,13 +557,13 @@ export function remoteView(root: HTMLElement, target: RemoteTarget): Cleanup {
       }
     }, delay);
   };
-  // Only a change of the viewer's size resizes the remote display, never the first layout: a
-  // desktop keeps its resolution until the viewer's window (or full screen) asks otherwise.
+  // A resizable (virtual) display follows the viewer's size: at hello, then on every change;
+  // a desktop's display is never resized from here.
   let observed: string | undefined;
   const observer = new ResizeObserver(() => {
     const rect = stage.getBoundingClientRect();
     const size = `${Math.round(rect.width)}x${Math.round(rect.height)}`;
-    if (observed !== undefined && observed !== size) scheduleResize();
+    if (observed !== undefined && observed !== size && resizable) scheduleResize();
     observed = size;
   });
   observer.observe(stage);

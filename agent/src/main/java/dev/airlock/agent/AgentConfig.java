@@ -32,6 +32,8 @@ import java.util.Set;
  * @param fps the frame rate the screen is captured at, 1..60 (default {@value #DEFAULT_FPS})
  * @param clipboard the most this agent lets a session do with the clipboard, whatever the platform
  *     allows (default both)
+ * @param resize whether viewers may resize the display to their window (default false: a person's
+ *     desktop keeps its resolution; the RBI image sets it for its Xvfb)
  */
 public record AgentConfig(
     URI signalUrl,
@@ -41,7 +43,8 @@ public record AgentConfig(
     Path caFile,
     String display,
     int fps,
-    ClipboardPolicy clipboard) {
+    ClipboardPolicy clipboard,
+    boolean resize) {
 
   /** The keys a file, the environment or the arguments may set. */
   public static final Set<String> KEYS =
@@ -53,7 +56,8 @@ public record AgentConfig(
           "ca-file",
           "display",
           "fps",
-          "clipboard");
+          "clipboard",
+          "resize");
 
   /** The capture frame rate when none is configured. */
   public static final int DEFAULT_FPS = 30;
@@ -203,6 +207,10 @@ public record AgentConfig(
         throw new InvalidConfigException(e.getMessage());
       }
     }
+    String resizeSetting = settings.getOrDefault("resize", "false").strip();
+    if (!resizeSetting.equals("true") && !resizeSetting.equals("false")) {
+      throw new InvalidConfigException("resize: " + resizeSetting + " (expected: true or false)");
+    }
     return new AgentConfig(
         signal,
         joinToken == null || joinToken.isBlank() ? null : joinToken,
@@ -211,7 +219,8 @@ public record AgentConfig(
         caFile,
         display,
         fps,
-        clipboard);
+        clipboard,
+        Boolean.parseBoolean(resizeSetting));
   }
 
   /** The agent endpoint of the configured node. */

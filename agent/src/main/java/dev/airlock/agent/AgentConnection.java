@@ -62,7 +62,9 @@ final class AgentConnection {
         new ChannelServices(
             state,
             config.hostname(),
-            config.display() == null ? null : new Display(config.display(), config.fps()),
+            config.display() == null
+                ? null
+                : new Display(config.display(), config.fps(), config.resize()),
             config.clipboard());
     if (config.display() == null) {
       log.warn(

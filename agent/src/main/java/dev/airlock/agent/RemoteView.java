@@ -220,6 +220,7 @@ final class RemoteView {
               hello.put("height", current.height());
               hello.put("clipboard", policy.wireName());
               hello.put("idleSeconds", idleSeconds);
+              hello.put("resizable", display != null && display.resizable());
               send(controlChannel(), hello);
             });
   }

@@ -43,6 +43,30 @@ class AgentConfigTest {
     assertThat(config.stateDir()).isEqualTo(AgentConfig.DEFAULT_STATE_DIR);
     assertThat(config.hostname()).isNotBlank();
     assertThat(config.joinToken()).isNull();
+    assertThat(config.resize()).as("a person's desktop keeps its resolution").isFalse();
+    assertThat(config.fps()).isEqualTo(AgentConfig.DEFAULT_FPS);
+  }
+
+  @Test
+  void readsTheDisplaySettingsAndRefusesBadOnes() {
+    AgentConfig config =
+        AgentConfig.load(
+            new String[] {"--signal-url=ws://node:8081", "--display=:7", "--fps=15"},
+            Map.of("AIRLOCK_AGENT_RESIZE", "true", "AIRLOCK_AGENT_CLIPBOARD", "read"));
+    assertThat(config.display()).isEqualTo(":7");
+    assertThat(config.fps()).isEqualTo(15);
+    assertThat(config.resize()).isTrue();
+    assertThat(config.clipboard()).isEqualTo(ClipboardPolicy.READ);
+
+    assertThatThrownBy(
+            () -> AgentConfig.load(new String[] {"--signal-url=ws://n", "--resize=yes"}, Map.of()))
+        .hasMessage("resize: yes (expected: true or false)");
+    assertThatThrownBy(
+            () -> AgentConfig.load(new String[] {"--signal-url=ws://n", "--fps=90"}, Map.of()))
+        .hasMessageContaining("expected: a whole number of frames per second, 1..60");
+    assertThatThrownBy(
+            () -> AgentConfig.load(new String[] {"--signal-url=ws://n", "--display=x"}, Map.of()))
+        .hasMessageContaining("expected: an X display such as :0");
   }
 
   @Test

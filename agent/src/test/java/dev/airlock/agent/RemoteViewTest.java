@@ -46,7 +46,7 @@ class RemoteViewTest {
   @BeforeAll
   static void startDisplay() throws Exception {
     x = VirtualDisplay.start(1280, 720);
-    Display display = new Display(x.name, 15);
+    Display display = new Display(x.name, 15, true);
     AgentState state = AgentState.open(Files.createTempDirectory("agent-state"));
     services = new ChannelServices(state, "test-host", display, ClipboardPolicy.BOTH);
     readOnlyAgent = new ChannelServices(state, "test-host", display, ClipboardPolicy.READ);

@@ -30,7 +30,7 @@ public final class ScreenFpsBenchmark {
   }
 
   private static void measure(VirtualDisplay x, int[] size, int seconds, int fps) throws Exception {
-    Display display = new Display(x.name, fps);
+    Display display = new Display(x.name, fps, true);
     PeerLink client = PeerLink.offerer(List.of(), null, List.of("control"), true).block();
     PeerLink agent =
         PeerLink.answerer(List.of(), DtlsIdentity.generate(), display.screen().source()).block();

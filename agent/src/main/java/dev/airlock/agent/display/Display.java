@@ -28,14 +28,26 @@ public final class Display {
   private static final long XRANDR_TIMEOUT_SECONDS = 5;
 
   private final String name;
+  private final boolean resizable;
   private final ScreenCapture screen;
   private final Clipboard clipboard;
 
-  /** The display {@code name} (e.g. {@code :0}), captured at {@code fps} frames per second. */
-  public Display(String name, int fps) {
+  /**
+   * The display {@code name} (e.g. {@code :0}), captured at {@code fps} frames per second.
+   *
+   * @param resizable whether viewers may resize it: a virtual display (Xvfb in a container) follows
+   *     the viewer's window; a person's desktop keeps its resolution
+   */
+  public Display(String name, int fps, boolean resizable) {
     this.name = name;
+    this.resizable = resizable;
     this.screen = new ScreenCapture(name, fps);
     this.clipboard = new Clipboard(name);
+  }
+
+  /** Whether viewers may resize it ({@link #resize} leaves it as it is otherwise). */
+  public boolean resizable() {
+    return resizable;
   }
 
   /** The display's name, e.g. {@code :0}. */
@@ -81,9 +93,13 @@ public final class Display {
    * Asks the X server to make the screen {@code width × height}, clamped to {@link #MIN_SIZE} ..
    * {@link #MAX_SIZE}, with {@code xrandr --fb} (and, when the server wants a mode for it, a new
    * RandR mode); emits the size the screen then has, which is the old one when the server cannot
-   * resize (Xvfb up to at least 21.1 has a fixed screen: start it at the size wanted).
+   * resize (Xvfb grows no larger than the framebuffer it started with), or when this display is not
+   * {@link #resizable()}.
    */
   public Mono<Size> resize(int width, int height) {
+    if (!resizable) {
+      return Mono.fromCallable(this::querySize).subscribeOn(Schedulers.boundedElastic());
+    }
     int w = Math.max(MIN_SIZE.width(), Math.min(MAX_SIZE.width(), width));
     int h = Math.max(MIN_SIZE.height(), Math.min(MAX_SIZE.height(), height));
     return Mono.fromCallable(

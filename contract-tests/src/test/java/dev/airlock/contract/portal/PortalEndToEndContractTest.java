@@ -15,12 +15,15 @@ import dev.airlock.sdk.model.IsolationLevel;
 import dev.airlock.testkit.ManagedProcess;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,6 +46,7 @@ class PortalEndToEndContractTest {
   private static final String IMAGE = "browser";
 
   private final AtomicInteger clicks = new AtomicInteger();
+  private final AtomicReference<String> typed = new AtomicReference<>("");
   private ContainerStack stack;
   private HttpServer page;
   private Path repo;
@@ -136,10 +140,14 @@ class PortalEndToEndContractTest {
             .toList();
     assertThat(steps)
         .as("what the person did and saw")
-        .contains("login", "launch", "video", "rendered", "click", "copy", "view-click-ignored");
+        .contains(
+            "login", "launch", "video", "rendered", "click", "copy", "type", "view-click-ignored");
     assertThat(clicks.get())
         .as("the control session's click reached the page; the view session's did not")
         .isEqualTo(1);
+    assertThat(typed.get())
+        .as("typed in the remote page (shifted keys by keysym); a view session's key added nothing")
+        .isEqualTo("Hello, Airlock @ 42!");
     assertThat(screenshots.toFile().list()).isNotEmpty();
 
     AuditEvent copied = audit("session.clipboard", since);
@@ -175,11 +183,19 @@ class PortalEndToEndContractTest {
               clicks.incrementAndGet();
               reply(exchange, "application/json", "{}".getBytes(StandardCharsets.UTF_8));
             }
+            case "/typed" -> {
+              String query = exchange.getRequestURI().getRawQuery();
+              typed.set(
+                  query == null || !query.startsWith("text=")
+                      ? ""
+                      : URLDecoder.decode(query.substring(5), StandardCharsets.UTF_8));
+              reply(exchange, "application/json", "{}".getBytes(StandardCharsets.UTF_8));
+            }
             case "/clicks" ->
                 reply(
                     exchange,
                     "application/json",
-                    ("{\"clicked\":" + clicks.get() + "}").getBytes(StandardCharsets.UTF_8));
+                    JSON.writeValueAsBytes(Map.of("clicked", clicks.get(), "typed", typed.get())));
             default -> {
               exchange.sendResponseHeaders(404, -1);
               exchange.close();
