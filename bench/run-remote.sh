@@ -5,6 +5,7 @@
 #
 #   bench/run-remote.sh idle [N]     # N synthetic idle agents on one signal node (default 50000)
 #   bench/run-remote.sh sessions     # connect latency (p2p, relay), relayed sessions, throughput
+#   bench/run-remote.sh view [WxH]   # remote view: frame rate, agent CPU, input to photon (default 1280x720)
 #
 # Starts, in a private working directory: the platform jar on a fresh database
 # (airlock_bench_<time>), one signal node (-Xmx2g) in this namespace; for "sessions", two real
@@ -12,10 +13,13 @@
 # (10.241.0.1/24, no default routes; webrtc ignores loopback). On exit (also Ctrl-C or an error) it
 # stops every process it started, deletes its namespaces and bridge and drops the database.
 # Env: SIGNAL_XMX (2g), SIGNAL_JVM_ARGS (e.g. -XX:NativeMemoryTracking=summary), IDLE_TIME_LIMIT (600s), IDLE_HOLD (70s), IDLE_TOKENS, IDLE_CONCURRENCY (64), LATENCY_COUNT (200), RELAY_SESSIONS (100),
-# THROUGHPUT_BYTES (52428800).
+# THROUGHPUT_BYTES (52428800), VIEW_SECONDS (20), VIEW_PRESSES (50), VIEW_SCENE (scroll | ticker:
+# see bench/view-page.html).
+# "view" also needs Xvfb and Debian's chromium (deploy/test-deps.sh installs them): the agent in
+# alkb-a1 shows bench/view-page.html in Chromium on a private Xvfb of that size.
 set -euo pipefail
 
-MODE=${1:?usage: $0 idle [N] | sessions}
+MODE=${1:?usage: $0 idle [N] | sessions | view [WxH]}
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAVA=${JAVA:-java}
 SIGNAL_XMX=${SIGNAL_XMX:-2g}
@@ -125,7 +129,7 @@ join_token() { # maxUses
 until [[ -s $WORK/platform-data/signal-node-key ]]; do sleep 0.3; done
 
 # --- signal node ------------------------------------------------------------------------
-[[ $MODE == sessions ]] && netns_up
+[[ $MODE == sessions || $MODE == view ]] && netns_up
 log "signal node on :$SIGNAL_PORT (-Xmx$SIGNAL_XMX ${SIGNAL_JVM_ARGS:-})"
 # shellcheck disable=SC2086 # SIGNAL_JVM_ARGS is a list of options
 "$JAVA" "-Xmx$SIGNAL_XMX" ${SIGNAL_JVM_ARGS:-} -jar "$WORK/airlock-signal.jar" --server.port="$SIGNAL_PORT" \
@@ -188,6 +192,39 @@ case "$MODE" in
     log "${RELAY_SESSIONS:-100} concurrent relayed sessions over two agents"
     client sessions --targets=bench-agent-1,bench-agent-2 --count="${RELAY_SESSIONS:-100}" \
       --signal-pid="$SIGNAL_PID"
+    ;;
+  view)
+    SIZE=${2:-1280x720}
+    [[ $SIZE =~ ^[0-9]+x[0-9]+$ ]] || { echo "view: size '$SIZE' (expected: WxH, e.g. 1920x1080)" >&2; exit 2; }
+    token=$(join_token 1)
+    DISPLAY_NUM=:$((90 + RANDOM % 9))
+    log "view: Xvfb $DISPLAY_NUM at $SIZE, Chromium showing bench/view-page.html (scene ${VIEW_SCENE:-scroll}), agent, all in alkb-a1"
+    ip netns exec alkb-a1 Xvfb "$DISPLAY_NUM" -screen 0 "${SIZE}x24" -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
+    XVFB_PID=$!
+    PIDS+=("$XVFB_PID")
+    sleep 1
+    ip netns exec alkb-a1 env DISPLAY="$DISPLAY_NUM" chromium --no-sandbox --kiosk --no-first-run \
+      --disable-background-networking --disable-component-update --disable-sync --disable-gpu \
+      --window-position=0,0 --window-size="${SIZE/x/,}" --user-data-dir="$WORK/chromium" \
+      "file://$REPO/bench/view-page.html?scene=${VIEW_SCENE:-scroll}" >"$WORK/chromium.log" 2>&1 &
+    CHROMIUM_PID=$!
+    PIDS+=("$CHROMIUM_PID")
+    mkdir -p "$WORK/agent-1"
+    printf 'signal-url = ws://%s:%s\nstate-dir = %s\nhostname = bench-agent-1\njoin-token = %s\n' \
+      "$HUB" "$SIGNAL_PORT" "$WORK/agent-1" "$token" >"$WORK/agent-1/agent.conf"
+    ip netns exec alkb-a1 env AIRLOCK_AGENT_DISPLAY="$DISPLAY_NUM" "$JAVA" -jar "$WORK/airlock-agent.jar" \
+      --config "$WORK/agent-1/agent.conf" >"$WORK/agent-1.log" 2>&1 &
+    AGENT_PID=$!
+    PIDS+=("$AGENT_PID")
+    wait_for "$WORK/agent-1.log" "online at node bench-1" 90
+    sleep 3 # Chromium's first paint
+    ip netns exec alkb-cl "$JAVA" -cp "$BENCH_CP" dev.airlock.bench.ViewBench \
+      --url="http://$HUB:$PLATFORM_PORT" --api-key="$API_KEY" --target=bench-agent-1 \
+      --agent-pid="$AGENT_PID" --display-pids="$XVFB_PID,$(pgrep -d, -f "user-data-dir=$WORK/chromium" || echo "$CHROMIUM_PID")" \
+      --seconds="${VIEW_SECONDS:-20}" --count="${VIEW_PRESSES:-50}" &
+    driver=$!
+    PIDS+=("$driver")
+    wait "$driver"
     ;;
   *) echo "unknown mode $MODE" >&2; exit 2 ;;
 esac
