@@ -110,8 +110,13 @@ public final class WebRtcRuntime {
       afterClose.run();
     } catch (RuntimeException | Error e) {
       // webrtc-java reports a still-referenced native object as an Error; the factory must still
-      // be accounted for, or it would never be disposed.
-      log.warn("Freeing a peer connection's objects: {}", e.toString());
+      // be accounted for, or it would never be disposed. In 0.14, close() never releases the
+      // native connection, which so keeps its tracks (devopvoid/webrtc-java#239, fixed by #283
+      // after 0.14): that leak is upstream's, and goes with the next release.
+      log.warn(
+          "Freeing a peer connection's objects: {} (webrtc-java 0.14 keeps a closed connection"
+              + " alive: devopvoid/webrtc-java#239)",
+          e.toString());
     }
     live--;
     if (live == 0 && !keepAlive) {
