@@ -510,6 +510,16 @@ class Attempt {
       if (event.track.kind !== 'video') {
         return;
       }
+      // A remote screen is interactive: play each frame as soon as it is decoded rather than
+      // buffering for smoothness (Chromium's jitterBufferTarget, in ms; ignored where absent).
+      const receiver = event.receiver as RTCRtpReceiver & { jitterBufferTarget?: number | null };
+      if (receiver && 'jitterBufferTarget' in receiver) {
+        try {
+          receiver.jitterBufferTarget = 0;
+        } catch {
+          // Read-only or out of range in this browser: keep its default.
+        }
+      }
       const given = event.streams?.[0];
       if (given) {
         stream.resolve(given);
