@@ -229,7 +229,7 @@ function fakePeerConnection({ connects = true } = {}) {
     }
     async getStats() {
       return new Map([
-        ['T1', { id: 'T1', type: 'transport', selectedCandidatePairId: 'CP1' }],
+        ['T1', { id: 'T1', type: 'transport', selectedCandidatePairId: 'CP1', bytesSent: 1234, bytesReceived: 567890 }],
         ['CP1', { id: 'CP1', type: 'candidate-pair', localCandidateId: 'L1', remoteCandidateId: 'R1' }],
         ['L1', { id: 'L1', type: 'local-candidate', candidateType: 'srflx', protocol: 'udp' }],
         ['R1', { id: 'R1', type: 'remote-candidate', candidateType: 'host', protocol: 'udp' }],
@@ -463,7 +463,14 @@ describe('connect with video', () => {
     const ending = await session.closed;
     assert.equal(ending.code, 1000);
     assert.equal(ending.reason, 'peer connection failed');
-    assert.deepEqual(ws.sockets[0].sent.at(-1), { type: 'session.close', sessionId: SESSION, reason: 'peer connection failed' });
+    // The node sees no byte of a peer-to-peer session: the client reports its transport's.
+    assert.deepEqual(ws.sockets[0].sent.at(-1), {
+      type: 'session.close',
+      sessionId: SESSION,
+      reason: 'peer connection failed',
+      bytesSent: 1234,
+      bytesReceived: 567890,
+    });
     await assert.rejects(session.video, (error) => error instanceof AirlockConnectError && /ended before the screen arrived \(close 1000\)/.test(error.message));
     assert.ok(rtc.peers[0].closed);
   });

@@ -189,17 +189,49 @@ export class RemoteSession {
   private end(reason: string): Promise<SessionEnding> {
     if (!this.closing) {
       if (this.socket.isOpen) {
-        this.socket.send({ type: 'session.close', sessionId: this.id, reason });
         const why = reason === PEER_FAILED_REASON ? PEER_FAILED_REASON : 'session closed';
-        this.closing = this.socket.close(CloseCodes.NORMAL, why).then((ending) => {
-          this.release();
-          return ending;
-        });
+        this.closing = this.byteCounts()
+          .then((counts) => {
+            if (this.socket.isOpen) {
+              this.socket.send({ type: 'session.close', sessionId: this.id, reason, ...counts });
+            }
+            return this.socket.close(CloseCodes.NORMAL, why);
+          })
+          .then((ending) => {
+            this.release();
+            return ending;
+          });
       } else {
         this.closing = this.closed;
       }
     }
     return this.closing;
+  }
+
+  /**
+   * The bytes this end sent and received on the peer connection (screen, channels), for the
+   * audit: the signal node sees none of a peer-to-peer session. Empty on the relay (the node
+   * counts those) or when the browser's statistics do not answer within a second.
+   */
+  private async byteCounts(): Promise<{ bytesSent?: number; bytesReceived?: number }> {
+    const peer = this.peer;
+    if (!peer || this.path !== 'p2p' || typeof peer.getStats !== 'function') {
+      return {};
+    }
+    try {
+      const report = await within(peer.getStats(), 1000, () => new Error('no statistics'));
+      let sent = 0;
+      let received = 0;
+      report.forEach((entry: { type?: string; bytesSent?: number; bytesReceived?: number }) => {
+        if (entry.type === 'transport') {
+          sent += entry.bytesSent ?? 0;
+          received += entry.bytesReceived ?? 0;
+        }
+      });
+      return { bytesSent: sent, bytesReceived: received };
+    } catch {
+      return {};
+    }
   }
 
   private release(): void {
