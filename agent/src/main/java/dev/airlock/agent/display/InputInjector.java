@@ -10,11 +10,13 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,15 +26,18 @@ import org.slf4j.LoggerFactory;
  * (Xlib is not thread-safe), so callers never wait for the X server.
  *
  * <p>A printable key is typed by its keysym, whatever key the viewer's layout put it on: the
- * keycode the display's keymap has for it, or, when it has none (or has it on the other Shift level
- * than the one held now), a spare keycode mapped to it for the moment, as xdotool does. Other keys
- * go by their DOM code. {@link #releaseAll()} releases what this injector pressed and nothing else.
+ * keycode the display's keymap has for it (with Shift pressed or let go around the press when the
+ * character is on the other level), or, when it has none, a spare keycode mapped to it for the
+ * moment, as xdotool does. Other keys go by their DOM code. {@link #releaseAll()} releases what
+ * this injector pressed and nothing else.
  */
 public final class InputInjector implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(InputInjector.class);
   private static final NativeLong NOW = new NativeLong(0);
   private static final int MAX_NOTCHES = 20;
+  private static final int SHIFT_L = KeyCodes.keycode("ShiftLeft");
+  private static final long MAPPING_SETTLE_NANOS = 30_000_000L;
 
   private final String displayName;
   private final ExecutorService thread;
@@ -178,26 +183,61 @@ public final class InputInjector implements AutoCloseable {
       // Auto-repeat: release first so that the X client sees a new press.
       XTest.INSTANCE.XTestFakeKeyEvent(display, pressedKeys.get(id), 0, NOW);
     }
-    int keycode = keycodeFor(code, key);
+    long keysym = KeyCodes.keysym(key);
+    int keycode = keysym == 0 ? KeyCodes.keycode(code) : keycodeFor(keysym);
     if (keycode == 0) {
       log.debug("Key {} / {} has no keycode; ignored", code, key);
       return;
     }
     pressedKeys.put(id, keycode);
-    XTest.INSTANCE.XTestFakeKeyEvent(display, keycode, 1, NOW);
+    int level = keysym == 0 ? -1 : level(keycode, keysym);
+    boolean shifted = shiftHeld();
+    // The character is on the keycode's other Shift level than the one held: Shift is pressed
+    // (or let go) around the press alone. The press carries the modifier state the application
+    // reads the character from; the release does not need it.
+    if (level == 1 && !shifted) {
+      XTest.INSTANCE.XTestFakeKeyEvent(display, SHIFT_L, 1, NOW);
+      XTest.INSTANCE.XTestFakeKeyEvent(display, keycode, 1, NOW);
+      XTest.INSTANCE.XTestFakeKeyEvent(display, SHIFT_L, 0, NOW);
+    } else if (level == 0 && shifted) {
+      List<Integer> held = heldShifts();
+      held.forEach(shift -> XTest.INSTANCE.XTestFakeKeyEvent(display, shift, 0, NOW));
+      XTest.INSTANCE.XTestFakeKeyEvent(display, keycode, 1, NOW);
+      held.forEach(shift -> XTest.INSTANCE.XTestFakeKeyEvent(display, shift, 1, NOW));
+    } else {
+      XTest.INSTANCE.XTestFakeKeyEvent(display, keycode, 1, NOW);
+    }
     flush();
   }
 
-  private int keycodeFor(String code, String key) {
-    long keysym = KeyCodes.keysym(key);
-    if (keysym == 0) {
-      return KeyCodes.keycode(code);
-    }
+  /** The keycodes of the Shift keys this injector holds down. */
+  private List<Integer> heldShifts() {
+    return pressedKeys.entrySet().stream()
+        .filter(entry -> KeyCodes.isShift(entry.getKey()))
+        .map(Map.Entry::getValue)
+        .toList();
+  }
+
+  /**
+   * The keycode that types {@code keysym}: the keymap's own when it has the keysym on level 0 or 1
+   * (Shift is added or removed around the press), else a spare keycode mapped to it.
+   */
+  private int keycodeFor(long keysym) {
     int keycode = Xlib.INSTANCE.XKeysymToKeycode(display, keysym) & 0xff;
-    if (keycode != 0 && level(keycode, keysym) == (shiftHeld() ? 1 : 0)) {
-      return keycode;
+    if (keycode != 0) {
+      int level = level(keycode, keysym);
+      if (level == 0 || level == 1) {
+        return keycode;
+      }
     }
-    return remap(keysym);
+    int spare = remap(keysym);
+    if (spare != 0) {
+      // Applications learn of the new mapping from a MappingNotify; a key pressed before they
+      // have read it would reach them as the spare's old (empty) symbol.
+      Xlib.INSTANCE.XSync(display, 0);
+      LockSupport.parkNanos(MAPPING_SETTLE_NANOS);
+    }
+    return spare;
   }
 
   private boolean shiftHeld() {
