@@ -225,6 +225,18 @@ case "$MODE" in
     driver=$!
     PIDS+=("$driver")
     wait "$driver"
+    # The same, as a person sees it: the portal's remote view in Chromium (bench/view-latency.mjs).
+    if [[ -d $REPO/portal/node_modules/playwright-core ]]; then
+      log "input to photon in the portal (Chromium, playwright-core)"
+      ip netns exec alkb-cl env BENCH_URL="http://$HUB:$PLATFORM_PORT" BENCH_USERNAME=admin \
+        BENCH_PASSWORD="$PASSWORD" BENCH_TARGET=bench-agent-1 BENCH_PRESSES="${VIEW_PRESSES:-50}" \
+        node "$REPO/bench/view-latency.mjs" &
+      driver=$!
+      PIDS+=("$driver")
+      wait "$driver"
+    else
+      log "portal/node_modules has no playwright-core (build the portal first): no browser figure"
+    fi
     ;;
   *) echo "unknown mode $MODE" >&2; exit 2 ;;
 esac
