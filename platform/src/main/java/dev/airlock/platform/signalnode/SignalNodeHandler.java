@@ -330,9 +330,12 @@ public class SignalNodeHandler implements SignalNodesApi {
                     row -> {
                       String name = event.getEvent().getValue();
                       String action =
-                          name.startsWith("clipboard.")
-                              ? "session.clipboard"
-                              : name.startsWith("consent.") ? "session.consent" : "session.idle";
+                          switch (event.getEvent()) {
+                            case CLIPBOARD_READ, CLIPBOARD_WRITE, CLIPBOARD_REFUSED ->
+                                "session.clipboard";
+                            case CONSENT_GRANTED, CONSENT_DENIED -> "session.consent";
+                            case IDLE_DISCONNECT -> "session.idle";
+                          };
                       boolean refused =
                           event.getEvent() == SessionEvent.EventEnum.CLIPBOARD_REFUSED
                               || event.getEvent() == SessionEvent.EventEnum.CONSENT_DENIED;
