@@ -19,6 +19,7 @@ import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.airlock.contract.Accounts.Account;
+import dev.airlock.contract.harness.AuditTrail;
 import dev.airlock.contract.harness.ContractPlatform;
 import dev.airlock.contract.harness.ContractTest;
 import dev.airlock.sdk.AirlockClient;
@@ -103,7 +104,7 @@ class CredentialRejectionContractTest {
     forgeries.put("three dots of nothing", "a.b.c");
     forgeries.put("an API key that was never issued", "alk_" + randomHex(24));
 
-    AuditTrail audit = new AuditTrail(platform);
+    AuditTrail audit = new AuditTrail(platform::admin);
     return forgeries.entrySet().stream()
         .map(
             forgery ->
@@ -126,7 +127,7 @@ class CredentialRejectionContractTest {
 
     client.logout().block(CALL_TIMEOUT);
 
-    AuditTrail audit = new AuditTrail(platform);
+    AuditTrail audit = new AuditTrail(platform::admin);
     long before = audit.newestSeq(TOKEN_REJECTED, null);
     assertUnauthenticated(
         platform.newClient().withAccessToken(pair.getAccessToken()).auth().getMe());
@@ -153,7 +154,7 @@ class CredentialRejectionContractTest {
 
     owner.apiKeys().revokeApiKey(key.getId()).block(CALL_TIMEOUT);
 
-    AuditTrail audit = new AuditTrail(platform);
+    AuditTrail audit = new AuditTrail(platform::admin);
     long before = audit.newestSeq(TOKEN_REJECTED, null);
     assertUnauthenticated(automation.auth().getMe());
     audit.awaitEvent(TOKEN_REJECTED, AuditOutcome.DENIED, before);
@@ -181,7 +182,7 @@ class CredentialRejectionContractTest {
         .getMe()
         .block(CALL_TIMEOUT);
 
-    AuditTrail audit = new AuditTrail(platform);
+    AuditTrail audit = new AuditTrail(platform::admin);
     long before = audit.newestSeq(REFRESH_REJECTED, null);
     assertUnauthenticated(
         anonymous.auth().refresh(new RefreshRequest().refreshToken(first.getRefreshToken())));

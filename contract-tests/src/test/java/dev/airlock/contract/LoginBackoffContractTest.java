@@ -5,6 +5,7 @@ import static dev.airlock.contract.Problems.problemOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.airlock.contract.Accounts.Account;
+import dev.airlock.contract.harness.AuditTrail;
 import dev.airlock.contract.harness.ContractPlatform;
 import dev.airlock.contract.harness.ContractTest;
 import dev.airlock.sdk.AirlockClient;
@@ -22,7 +23,7 @@ class LoginBackoffContractTest {
   @Test
   void fiveWrongPasswordsLockTheAccountEvenAgainstTheRightOne(ContractPlatform platform) {
     Account victim = new Accounts(platform).user("victim");
-    AuditTrail audit = new AuditTrail(platform);
+    AuditTrail audit = new AuditTrail(platform::admin);
     long lockedBefore = audit.newestSeq("user.locked", null);
     long loginsBefore = audit.newestSeq("auth.login", null);
     AirlockClient guesser = platform.newClient();

@@ -3,6 +3,7 @@ package dev.airlock.contract.container;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.airlock.contract.harness.AuditTrail;
 import dev.airlock.contract.harness.ContractPlatform;
 import dev.airlock.contract.harness.DockerEngine;
 import dev.airlock.contract.harness.Pki;
@@ -73,6 +74,7 @@ class ContainerContractTest {
   private static final String IMAGE = "agent";
 
   private final List<AutoCloseable> toClose = new ArrayList<>();
+  private final AuditTrail auditTrail = new AuditTrail(() -> this.admin);
   private DockerEngine docker;
   private Path repo;
   private Path work;
@@ -237,7 +239,7 @@ class ContainerContractTest {
   @Test
   @Order(2)
   void aContainerBecomesReadyIsReachedAndIsGoneAfterDelete() throws Exception {
-    long since = newestSeq();
+    long since = auditTrail.newestSeq(null, null);
     Container requested = create(alice, "ci-job-1");
     assertThat(requested.getState()).isIn(ContainerState.REQUESTED, ContainerState.PROVISIONING);
     assertThat(requested.getOwner()).isEqualTo("alice");
@@ -349,7 +351,7 @@ class ContainerContractTest {
   @Test
   @Order(4)
   void theReaperDeletesAContainerPastItsTtl() throws Exception {
-    long since = newestSeq();
+    long since = auditTrail.newestSeq(null, null);
     Container ready = awaitState(alice, create(alice, null).getId(), ContainerState.READY);
     // Time passes in the database: the reaper compares expires_at with now.
     sql(
@@ -457,7 +459,7 @@ class ContainerContractTest {
   @Test
   @Order(5)
   void theReaperRemovesOrphansOnTheEngineAndFailsRowsWhoseContainerIsGone() throws Exception {
-    long since = newestSeq();
+    long since = auditTrail.newestSeq(null, null);
     // A container the provisioner owns but no row knows: made directly over mutual TLS.
     String rogue = UUID.randomUUID().toString();
     String answer =
@@ -726,33 +728,10 @@ class ContainerContractTest {
         .description(image.getDescription());
   }
 
-  private long newestSeq() {
-    var items =
-        admin.audit().listAuditEvents(null, null, null, null, null, 1, null).block(CALL).getItems();
-    return items == null || items.isEmpty() ? 0 : items.get(0).getSeq();
-  }
-
-  private AuditEvent audit(String action, long afterSeq, Predicate<AuditEvent> matching)
-      throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(15);
-    List<AuditEvent> seen = List.of();
-    while (Instant.now().isBefore(deadline)) {
-      var items =
-          admin
-              .audit()
-              .listAuditEvents(null, null, null, action, null, 100, null)
-              .block(CALL)
-              .getItems();
-      seen = items == null ? List.of() : items.stream().filter(e -> e.getSeq() > afterSeq).toList();
-      for (AuditEvent event : seen) {
-        if (event.getTarget() != null && matching.test(event)) {
-          return event;
-        }
-      }
-      Thread.sleep(250);
-    }
-    throw new AssertionError(
-        "no " + action + " audit event matched after seq " + afterSeq + ": " + seen);
+  /** The newest {@code action} event after {@code afterSeq} with a target that matches. */
+  private AuditEvent audit(String action, long afterSeq, Predicate<AuditEvent> matching) {
+    return auditTrail.awaitEvent(
+        action, null, afterSeq, e -> e.getTarget() != null && matching.test(e));
   }
 
   private void sql(String statement, String parameter) throws Exception {

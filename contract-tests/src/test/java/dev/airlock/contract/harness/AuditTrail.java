@@ -1,46 +1,48 @@
-package dev.airlock.contract;
+package dev.airlock.contract.harness;
 
 import static dev.airlock.contract.harness.ContractPlatform.CALL_TIMEOUT;
 import static org.assertj.core.api.Assertions.fail;
 
-import dev.airlock.contract.harness.ContractPlatform;
+import dev.airlock.sdk.AirlockClient;
 import dev.airlock.sdk.model.AuditEvent;
 import dev.airlock.sdk.model.AuditOutcome;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
-/** Reads the audit log as the admin, to check that an action left the event it should. */
-final class AuditTrail {
+/** Reads the audit log as an administrator, to check that an action left the event it should. */
+public final class AuditTrail {
 
-  private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final Duration WAIT = Duration.ofSeconds(15);
 
-  private final ContractPlatform platform;
+  private final Supplier<AirlockClient> admin;
 
-  AuditTrail(ContractPlatform platform) {
-    this.platform = platform;
+  /** Reads through {@code admin} (asked each time: a test may log its administrator in again). */
+  public AuditTrail(Supplier<AirlockClient> admin) {
+    this.admin = admin;
   }
 
   /**
    * The sequence number of the newest event with this action and outcome ({@code null}: any), or 0
    * if none.
    */
-  long newestSeq(String action, AuditOutcome outcome) {
+  public long newestSeq(String action, AuditOutcome outcome) {
     List<AuditEvent> newest = events(action, outcome, 1);
     return newest.isEmpty() ? 0 : newest.get(0).getSeq();
   }
 
   /**
-   * Waits (up to 10 s) for an event with this action and outcome ({@code null}: any), newer than
+   * Waits (up to 15 s) for an event with this action and outcome ({@code null}: any), newer than
    * {@code afterSeq}, that matches; fails the test, listing what it found, if none appears.
    */
-  AuditEvent awaitEvent(
+  public AuditEvent awaitEvent(
       String action, AuditOutcome outcome, long afterSeq, Predicate<AuditEvent> matching) {
     Instant deadline = Instant.now().plus(WAIT);
     List<AuditEvent> seen = List.of();
     while (true) {
-      seen = events(action, outcome, 50).stream().filter(e -> e.getSeq() > afterSeq).toList();
+      seen = events(action, outcome, 100).stream().filter(e -> e.getSeq() > afterSeq).toList();
       for (AuditEvent event : seen) {
         if (matching.test(event)) {
           return event;
@@ -61,14 +63,14 @@ final class AuditTrail {
   }
 
   /** Like {@link #awaitEvent(String, AuditOutcome, long, Predicate)}, any newer event. */
-  AuditEvent awaitEvent(String action, AuditOutcome outcome, long afterSeq) {
+  public AuditEvent awaitEvent(String action, AuditOutcome outcome, long afterSeq) {
     return awaitEvent(action, outcome, afterSeq, event -> true);
   }
 
   private List<AuditEvent> events(String action, AuditOutcome outcome, int limit) {
     List<AuditEvent> items =
-        platform
-            .admin()
+        admin
+            .get()
             .audit()
             .listAuditEvents(null, null, null, action, outcome, limit, null)
             .block(CALL_TIMEOUT)

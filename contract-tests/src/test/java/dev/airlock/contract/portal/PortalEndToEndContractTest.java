@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.airlock.contract.harness.AuditTrail;
 import dev.airlock.contract.harness.ContainerStack;
 import dev.airlock.contract.harness.TestNetwork;
 import dev.airlock.sdk.model.AuditEvent;
@@ -47,6 +48,7 @@ class PortalEndToEndContractTest {
 
   private final AtomicInteger clicks = new AtomicInteger();
   private final AtomicReference<String> typed = new AtomicReference<>("");
+  private final AuditTrail auditTrail = new AuditTrail(() -> this.stack.admin());
   private ContainerStack stack;
   private HttpServer page;
   private Path repo;
@@ -99,7 +101,7 @@ class PortalEndToEndContractTest {
     String password = stack.user("carol", List.of("container-user"));
     Path screenshots = stack.work().resolve("screenshots");
     Files.createDirectories(screenshots);
-    long since = newestSeq();
+    long since = auditTrail.newestSeq(null, null);
 
     ManagedProcess browser =
         ManagedProcess.start(
@@ -150,7 +152,7 @@ class PortalEndToEndContractTest {
         .isEqualTo("Hello, Airlock @ 42!");
     assertThat(screenshots.toFile().list()).isNotEmpty();
 
-    AuditEvent copied = audit("session.clipboard", since);
+    AuditEvent copied = auditTrail.awaitEvent("session.clipboard", null, since);
     assertThat(copied).as("the copy out was audited").isNotNull();
     assertThat(copied.getActor()).isEqualTo("carol");
     assertThat(copied.getReason()).matches("clipboard\\.read, [1-9][0-9]* bytes");
@@ -213,29 +215,5 @@ class PortalEndToEndContractTest {
     try (var out = exchange.getResponseBody()) {
       out.write(body);
     }
-  }
-
-  private long newestSeq() {
-    List<AuditEvent> events =
-        stack
-            .admin()
-            .audit()
-            .listAuditEvents(null, null, null, null, null, 1, null)
-            .block(CALL)
-            .getItems();
-    return events.isEmpty() ? 0 : events.get(0).getSeq();
-  }
-
-  private AuditEvent audit(String action, long since) {
-    return stack
-        .admin()
-        .audit()
-        .listAuditEvents(null, null, null, action, null, 50, null)
-        .block(CALL)
-        .getItems()
-        .stream()
-        .filter(e -> e.getSeq() > since)
-        .findFirst()
-        .orElse(null);
   }
 }
