@@ -164,6 +164,7 @@ API_KEY=$(json -X POST -H "Authorization: Bearer $TOKEN" "$API/api-keys" \
 log "signal node on :$SIGNAL_PORT"
 "$JAVA" -jar "$WORK/airlock-signal.jar" --server.port="$SIGNAL_PORT" \
   --airlock.signal.node-id=bench-1 \
+  --airlock.signal.tunnel.port=-1 \
   --airlock.signal.public-url="ws://127.0.0.1:$SIGNAL_PORT" \
   --airlock.signal.admin-url="http://127.0.0.1:$SIGNAL_PORT" \
   --airlock.signal.platform-url="http://127.0.0.1:$PLATFORM_PORT" \

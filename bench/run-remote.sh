@@ -134,6 +134,7 @@ log "signal node on :$SIGNAL_PORT (-Xmx$SIGNAL_XMX ${SIGNAL_JVM_ARGS:-})"
 # shellcheck disable=SC2086 # SIGNAL_JVM_ARGS is a list of options
 "$JAVA" "-Xmx$SIGNAL_XMX" ${SIGNAL_JVM_ARGS:-} -jar "$WORK/airlock-signal.jar" --server.port="$SIGNAL_PORT" \
   --airlock.signal.node-id=bench-1 \
+  --airlock.signal.tunnel.port=-1 \
   --airlock.signal.public-url="ws://$HUB:$SIGNAL_PORT" \
   --airlock.signal.admin-url="http://127.0.0.1:$SIGNAL_PORT" \
   --airlock.signal.platform-url="http://127.0.0.1:$PLATFORM_PORT" \

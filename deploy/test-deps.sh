@@ -11,7 +11,8 @@
 #   eval "$(deploy/test-deps.sh up)"   # logs on stderr, export lines on stdout
 #   deploy/test-deps.sh down           # stops what 'up' started
 #
-# Dependencies: MariaDB, Node.js, Xvfb with X tools and Debian's Chromium, libpulse, network
+# Dependencies: MariaDB, Node.js, Xvfb with X tools and Debian's Chromium, OpenSSH (server and
+# client, for the tunnel tests), libpulse, network
 # namespaces and coturn for the WebRTC tests, a private Docker Engine in Swarm mode (with
 # debootstrap, to build images locally).
 #
@@ -283,6 +284,22 @@ test_deps_display() {
   test_deps_log "display: Xvfb, xclip, xrandr, xdotool and $($AIRLOCK_TEST_CHROMIUM --version 2>/dev/null | head -n 1)"
 }
 
+# --- OpenSSH, for the reverse-tunnel tests (a real sshd at the edge, a real ssh client) ------
+test_deps_ssh() {
+  local missing=()
+  _test_deps_which sshd >/dev/null || missing+=(openssh-server)
+  command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    test_deps_log "ssh: installing ${missing[*]}"
+    test_deps_apt_install "${missing[@]}" || return 1
+  fi
+  # sshd refuses to start without its privilege separation directory.
+  mkdir -p /run/sshd
+  export AIRLOCK_TEST_SSHD
+  AIRLOCK_TEST_SSHD="$(_test_deps_which sshd)"
+  test_deps_log "ssh: $AIRLOCK_TEST_SSHD and $(ssh -V 2>&1 | head -n 1)"
+}
+
 # --- WebRTC peers: libpulse, network namespaces, coturn -------------------------------------
 #
 # webrtc-java ignores loopback, so the WebRTC tests run their peers in network namespaces:
@@ -290,7 +307,8 @@ test_deps_display() {
 #   root namespace: bridge alk-br0 10.231.0.1/24 (platform, signal, coturn listen here)
 #                   bridge alk-br1 10.232.0.1/24
 #   alk-a1 10.231.0.11, alk-a2 10.231.0.12 (agents), alk-cl 10.231.0.21 (client)  on alk-br0
-#   alk-iso 10.232.0.11 (an agent)                                                 on alk-br1
+#   alk-iso 10.232.0.11 (an agent), alk-edge 10.232.0.13 (an edge site: sshd, web app, node
+#   agent; its services listen on its own loopback, so only its tunnel reaches them)  on alk-br1
 #
 # No namespace has a default route, so alk-iso and alk-cl cannot reach each other while both
 # reach the root namespace: peer to peer is impossible between them and the relay must work.
@@ -333,7 +351,8 @@ test_deps_netns() {
     _test_deps_netns_add alk-a1 alk-br0 10.231.0.11 &&
     _test_deps_netns_add alk-a2 alk-br0 10.231.0.12 &&
     _test_deps_netns_add alk-cl alk-br0 10.231.0.21 &&
-    _test_deps_netns_add alk-iso alk-br1 10.232.0.11 ||
+    _test_deps_netns_add alk-iso alk-br1 10.232.0.11 &&
+    _test_deps_netns_add alk-edge alk-br1 10.232.0.13 ||
     { test_deps_fail "could not create the test network namespaces (ip netns / veth / bridge)"; return 1; }
   # Check each path (when ping is there; the tests would fail anyway, less clearly).
   local ns
@@ -349,12 +368,12 @@ test_deps_netns() {
     return 1
   fi
   export AIRLOCK_TEST_NETNS=1
-  test_deps_log "netns: alk-a1, alk-a2, alk-cl on alk-br0 ($TEST_NETNS_BR0_ADDR), alk-iso on alk-br1 ($TEST_NETNS_BR1_ADDR)"
+  test_deps_log "netns: alk-a1, alk-a2, alk-cl on alk-br0 ($TEST_NETNS_BR0_ADDR), alk-iso and alk-edge on alk-br1 ($TEST_NETNS_BR1_ADDR)"
 }
 
 _test_deps_netns_stop() {
   local ns
-  for ns in alk-a1 alk-a2 alk-cl alk-iso; do
+  for ns in alk-a1 alk-a2 alk-cl alk-iso alk-edge; do
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
     ip netns del "$ns" 2>/dev/null
     ip link del "v-$ns" 2>/dev/null
@@ -534,7 +553,7 @@ _test_deps_docker_stop() {
 # Ensures every test dependency; on failure, stops what it already started.
 test_deps_up() {
   local dep
-  for dep in test_deps_mariadb test_deps_node test_deps_display test_deps_webrtc_libs test_deps_netns test_deps_coturn test_deps_docker; do
+  for dep in test_deps_mariadb test_deps_node test_deps_display test_deps_ssh test_deps_webrtc_libs test_deps_netns test_deps_coturn test_deps_docker; do
     if ! "$dep"; then
       test_deps_down
       return 1
@@ -571,6 +590,7 @@ _test_deps_main() {
       printf 'export AIRLOCK_TEST_NETNS=1 AIRLOCK_TEST_STUN_URL=%q AIRLOCK_TEST_COTURN_LOG=%q\n' "$AIRLOCK_TEST_STUN_URL" "$AIRLOCK_TEST_COTURN_LOG"
       printf 'export AIRLOCK_TEST_DOCKER_HOST=%q\n' "$AIRLOCK_TEST_DOCKER_HOST"
       printf 'export AIRLOCK_TEST_CHROMIUM=%q\n' "$AIRLOCK_TEST_CHROMIUM"
+      printf 'export AIRLOCK_TEST_SSHD=%q\n' "$AIRLOCK_TEST_SSHD"
       test_deps_log "left running; stop with: $0 down"
       ;;
     down)

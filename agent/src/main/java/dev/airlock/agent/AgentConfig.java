@@ -1,5 +1,6 @@
 package dev.airlock.agent;
 
+import dev.airlock.agent.tunnel.TunnelTargets;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -34,6 +35,8 @@ import java.util.Set;
  *     allows (default both)
  * @param resize whether viewers may resize the display to their window (default false: a person's
  *     desktop keeps its resolution; the RBI image sets it for its Xvfb)
+ * @param targets what an edge node exposes through its reverse tunnel (settings {@code ssh}, {@code
+ *     apps}, {@code tcp}; see {@link TunnelTargets#parse}); none for other agents
  */
 public record AgentConfig(
     URI signalUrl,
@@ -44,7 +47,8 @@ public record AgentConfig(
     String display,
     int fps,
     ClipboardPolicy clipboard,
-    boolean resize) {
+    boolean resize,
+    TunnelTargets targets) {
 
   /** The keys a file, the environment or the arguments may set. */
   public static final Set<String> KEYS =
@@ -57,7 +61,10 @@ public record AgentConfig(
           "display",
           "fps",
           "clipboard",
-          "resize");
+          "resize",
+          "ssh",
+          "apps",
+          "tcp");
 
   /** The capture frame rate when none is configured. */
   public static final int DEFAULT_FPS = 30;
@@ -211,6 +218,12 @@ public record AgentConfig(
     if (!resizeSetting.equals("true") && !resizeSetting.equals("false")) {
       throw new InvalidConfigException("resize: " + resizeSetting + " (expected: true or false)");
     }
+    TunnelTargets targets;
+    try {
+      targets = TunnelTargets.parse(settings.get("ssh"), settings.get("apps"), settings.get("tcp"));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidConfigException(e.getMessage());
+    }
     return new AgentConfig(
         signal,
         joinToken == null || joinToken.isBlank() ? null : joinToken,
@@ -220,7 +233,8 @@ public record AgentConfig(
         display,
         fps,
         clipboard,
-        Boolean.parseBoolean(resizeSetting));
+        Boolean.parseBoolean(resizeSetting),
+        targets);
   }
 
   /** The agent endpoint of the configured node. */
@@ -256,6 +270,8 @@ public record AgentConfig(
         + fps
         + ", clipboard="
         + clipboard.wireName()
+        + ", targets="
+        + targets
         + "]";
   }
 }

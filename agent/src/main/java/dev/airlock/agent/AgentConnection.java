@@ -1,6 +1,7 @@
 package dev.airlock.agent;
 
 import dev.airlock.agent.display.Display;
+import dev.airlock.agent.tunnel.TunnelLink;
 import dev.airlock.peer.SignalSocket;
 import dev.airlock.protocol.CloseCodes;
 import dev.airlock.protocol.SignalCodec;
@@ -9,6 +10,7 @@ import dev.airlock.protocol.message.MessageType;
 import dev.airlock.protocol.message.SignalMessage;
 import io.netty.channel.ChannelOption;
 import java.net.ConnectException;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -51,6 +53,7 @@ final class AgentConnection {
   private final HttpClient http;
   private final Map<UUID, AgentSession> sessions = new ConcurrentHashMap<>();
   private volatile SignalSocket socket;
+  private volatile TunnelLink tunnel;
   private volatile boolean stopping;
 
   AgentConnection(AgentConfig config, AgentState state, String version, IntConsumer exit) {
@@ -96,9 +99,17 @@ final class AgentConnection {
     stopping = true;
     endAllSessions("agent stopping");
     SignalSocket current = socket;
-    return current == null
-        ? Mono.empty()
-        : current.close(CloseCodes.NORMAL, "agent stopping").then();
+    return closeTunnel()
+        .then(
+            current == null
+                ? Mono.empty()
+                : current.close(CloseCodes.NORMAL, "agent stopping").then());
+  }
+
+  private Mono<Void> closeTunnel() {
+    TunnelLink link = tunnel;
+    tunnel = null;
+    return link == null ? Mono.empty() : link.close().onErrorResume(error -> Mono.empty());
   }
 
   private void attempt() {
@@ -167,6 +178,8 @@ final class AgentConnection {
             closed -> {
               running.dispose();
               endAllSessions("signal connection closed");
+              // Streams are authorised on this socket; without it the tunnel goes too.
+              closeTunnel().subscribe();
               onClosed(closed, enrolling, welcomed[0]);
             });
     opened.send(hello(enrolling));
@@ -174,6 +187,9 @@ final class AgentConnection {
 
   private SignalMessage hello(boolean enrolling) {
     SignalMessage hello = new SignalMessage().type(MessageType.HELLO).protocol(SignalCodec.VERSION);
+    if (!config.targets().isEmpty()) {
+      hello.targets(config.targets().wire());
+    }
     if (enrolling) {
       return hello.enrol(
           new Enrolment()
@@ -204,8 +220,49 @@ final class AgentConnection {
         welcome.getHeartbeatSeconds() == null || welcome.getHeartbeatSeconds() < 1
             ? 15
             : welcome.getHeartbeatSeconds();
+    TunnelLink link = openTunnel(opened, welcome);
     return Flux.interval(Duration.ofSeconds(seconds))
-        .subscribe(tick -> opened.send(new SignalMessage().type(MessageType.HEARTBEAT)));
+        .subscribe(
+            tick -> {
+              opened.send(new SignalMessage().type(MessageType.HEARTBEAT));
+              if (link != null) {
+                // Keeps the tunnel connection up, and brings it back after it dropped.
+                link.open()
+                    .subscribe(
+                        ok -> {},
+                        error ->
+                            log.warn(
+                                "The tunnel to {} does not answer: {}",
+                                link.url(),
+                                error.toString()));
+              }
+            });
+  }
+
+  /** An edge node opens its tunnel where {@code welcome} says; null for other agents. */
+  private TunnelLink openTunnel(SignalSocket opened, SignalMessage welcome) {
+    if (config.targets().isEmpty()) {
+      return null;
+    }
+    if (welcome.getTunnelUrl() == null) {
+      log.warn(
+          "This agent declares {} but the signal node offers no tunnel (is the agent enrolled"
+              + " as a node, and are tunnels on at the node?)",
+          config.targets());
+      return null;
+    }
+    TunnelLink link =
+        new TunnelLink(URI.create(welcome.getTunnelUrl()), config.targets(), config.caFile());
+    tunnel = link;
+    link.open()
+        .subscribe(
+            ok -> log.info("Tunnel up at {}, exposing {}", link.url(), config.targets()),
+            error -> {
+              log.warn(
+                  "Cannot open the tunnel at {}: {}; reconnecting", link.url(), error.toString());
+              opened.close(CloseCodes.NORMAL, "tunnel unreachable").subscribe();
+            });
+    return link;
   }
 
   private void onMessage(SignalSocket opened, SignalMessage message) {
@@ -228,7 +285,25 @@ final class AgentConnection {
         }
         session.onMessage(message);
       }
+      case TUNNEL_OPEN -> {
+        TunnelLink link = tunnel;
+        if (sessionId == null) {
+          log.warn("Ignoring a tunnel.open without a sessionId");
+        } else if (link == null) {
+          refuseStream(opened, sessionId, "this agent keeps no tunnel");
+        } else {
+          link.openStream(
+              sessionId,
+              message.getTarget(),
+              message.getTicket(),
+              (id, reason) -> refuseStream(opened, id, reason));
+        }
+      }
       case SESSION_CLOSE -> {
+        TunnelLink link = tunnel;
+        if (link != null && sessionId != null) {
+          link.closeStream(sessionId);
+        }
         AgentSession session = sessionId == null ? null : sessions.remove(sessionId);
         if (session != null) {
           session.end(message.getReason() == null ? "closed" : message.getReason());
@@ -237,6 +312,11 @@ final class AgentConnection {
       case ERROR -> log.warn("The signal node says: {}", message.getReason());
       default -> log.debug("Ignoring {}", message.getType());
     }
+  }
+
+  private static void refuseStream(SignalSocket opened, UUID sessionId, String reason) {
+    opened.send(
+        new SignalMessage().type(MessageType.SESSION_CLOSE).sessionId(sessionId).reason(reason));
   }
 
   private void onClosed(SignalSocket.Closed closed, boolean enrolling, boolean welcomed) {

@@ -15,6 +15,7 @@ public final class CloseCodes {
   public static final int AGENT_NOT_HERE = 4404;
   public static final int TOKEN_REPLAYED = 4409;
   public static final int SESSION_TERMINATED = 4410;
+  public static final int TARGET_UNREACHABLE = 4502;
 
   private CloseCodes() {}
 

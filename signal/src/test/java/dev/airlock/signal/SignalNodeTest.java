@@ -128,6 +128,7 @@ class SignalNodeTest {
             .run(
                 "--server.port=" + port,
                 "--airlock.signal.node-id=" + NODE,
+                "--airlock.signal.tunnel.port=0",
                 "--airlock.signal.public-url=ws://127.0.0.1:" + port,
                 "--airlock.signal.admin-url=http://127.0.0.1:" + port,
                 "--airlock.signal.platform-url=" + platform.baseUrl(),

@@ -164,6 +164,7 @@ class ContainerContractTest {
                 Path.of(System.getProperty("airlock.signal.jar")).toAbsolutePath().toString(),
                 "--server.port=" + signalPort,
                 "--airlock.signal.node-id=ct-node",
+                "--airlock.signal.tunnel.port=0",
                 "--airlock.signal.public-url=ws://127.0.0.1:" + signalPort,
                 "--airlock.signal.admin-url=http://127.0.0.1:" + signalPort,
                 "--airlock.signal.platform-url=" + platform.baseUrl(),

@@ -110,6 +110,7 @@ public final class ContainerStack implements AutoCloseable {
                 Path.of(System.getProperty("airlock.signal.jar")).toAbsolutePath().toString(),
                 "--server.port=" + signalPort,
                 "--airlock.signal.node-id=st-node",
+                "--airlock.signal.tunnel.port=0",
                 "--airlock.signal.public-url=" + signalUrl,
                 "--airlock.signal.admin-url=http://127.0.0.1:" + signalPort,
                 "--airlock.signal.platform-url=" + platform.baseUrl(),

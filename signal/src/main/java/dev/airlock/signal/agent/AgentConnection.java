@@ -6,6 +6,7 @@ import dev.airlock.protocol.SignalCodec;
 import dev.airlock.protocol.message.MessageType;
 import dev.airlock.protocol.message.SignalMessage;
 import dev.airlock.sdk.model.Agent;
+import dev.airlock.sdk.model.AgentKind;
 import dev.airlock.sdk.model.SessionEvent;
 import dev.airlock.signal.ThisNode;
 import dev.airlock.signal.platform.NodeRegistration;
@@ -17,6 +18,7 @@ import dev.airlock.signal.session.SessionRegistry;
 import dev.airlock.signal.socket.CloseException;
 import dev.airlock.signal.socket.PeerSocket;
 import dev.airlock.signal.socket.SocketListener;
+import dev.airlock.signal.tunnel.TunnelServer;
 import java.time.Duration;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -51,6 +53,7 @@ public final class AgentConnection implements SocketListener {
   private final NodeRegistration registration;
   private final AgentRegistry agents;
   private final SessionRegistry sessions;
+  private final TunnelServer tunnel;
   private volatile State state = State.AWAITING_HELLO;
   private volatile Agent agent;
   private volatile long lastHeard = System.nanoTime();
@@ -62,18 +65,26 @@ public final class AgentConnection implements SocketListener {
       PlatformLink platform,
       NodeRegistration registration,
       AgentRegistry agents,
-      SessionRegistry sessions) {
+      SessionRegistry sessions,
+      TunnelServer tunnel) {
     this.socket = socket;
     this.node = node;
     this.platform = platform;
     this.registration = registration;
     this.agents = agents;
     this.sessions = sessions;
+    this.tunnel = tunnel;
   }
 
   /** The agent's id (known once admitted). */
   public UUID agentId() {
     return agent.getId();
+  }
+
+  /** Whether this is an edge node that keeps a tunnel here (and one is listening). */
+  public boolean tunnelCapable() {
+    Agent admitted = agent;
+    return admitted != null && admitted.getKind() == AgentKind.NODE && tunnel.publicUrl() != null;
   }
 
   /** The agent's socket. */
@@ -150,9 +161,9 @@ public final class AgentConnection implements SocketListener {
     SignalCodec.requireVersion(hello);
     Mono<Agent> admission;
     if (hello.getEnrol() != null && hello.getProof() == null) {
-      admission = platform.enrol(hello.getEnrol());
+      admission = platform.enrol(hello.getEnrol(), hello.getTargets());
     } else if (hello.getProof() != null && hello.getEnrol() == null) {
-      admission = platform.connectAgent(hello.getProof());
+      admission = platform.connectAgent(hello.getProof(), hello.getTargets());
     } else {
       throw new ProtocolException(
           "agent hello with "
@@ -177,7 +188,8 @@ public final class AgentConnection implements SocketListener {
             .protocol(SignalCodec.VERSION)
             .agentId(admitted.getId())
             .nodeId(node.id())
-            .heartbeatSeconds((int) node.heartbeat().toSeconds()));
+            .heartbeatSeconds((int) node.heartbeat().toSeconds())
+            .tunnelUrl(tunnelCapable() ? tunnel.publicUrl() : null));
     log.info(
         "Agent {} ({}) connected from {}", admitted.getId(), admitted.getName(), socket.remote());
   }
@@ -233,7 +245,13 @@ public final class AgentConnection implements SocketListener {
     LiveSession session = ownSession(message.getSessionId(), message.getType());
     if (session != null) {
       String reason = message.getReason() != null ? message.getReason() : "closed by the agent";
-      sessions.end(session, reason, false, CloseCodes.NORMAL, "session closed by the agent");
+      if (session.token().tunnel()) {
+        // An edge node closes a stream this way only when it cannot reach the target.
+        sessions.end(
+            session, "target unreachable: " + reason, false, CloseCodes.TARGET_UNREACHABLE, reason);
+      } else {
+        sessions.end(session, reason, false, CloseCodes.NORMAL, "session closed by the agent");
+      }
     }
     return Mono.empty();
   }

@@ -7,6 +7,7 @@ import dev.airlock.signal.platform.PlatformLink;
 import dev.airlock.signal.session.SessionRegistry;
 import dev.airlock.signal.socket.LiveSockets;
 import dev.airlock.signal.socket.PeerSocket;
+import dev.airlock.signal.tunnel.TunnelServer;
 import java.util.List;
 import java.util.UUID;
 import org.springframework.stereotype.Component;
@@ -24,6 +25,7 @@ public class AgentSocketHandler implements WebSocketHandler {
   private final AgentRegistry agents;
   private final SessionRegistry sessions;
   private final LiveSockets sockets;
+  private final TunnelServer tunnel;
 
   public AgentSocketHandler(
       ThisNode node,
@@ -31,13 +33,15 @@ public class AgentSocketHandler implements WebSocketHandler {
       NodeRegistration registration,
       AgentRegistry agents,
       SessionRegistry sessions,
-      LiveSockets sockets) {
+      LiveSockets sockets,
+      TunnelServer tunnel) {
     this.node = node;
     this.platform = platform;
     this.registration = registration;
     this.agents = agents;
     this.sessions = sessions;
     this.sockets = sockets;
+    this.tunnel = tunnel;
   }
 
   @Override
@@ -49,7 +53,8 @@ public class AgentSocketHandler implements WebSocketHandler {
   public Mono<Void> handle(WebSocketSession session) {
     PeerSocket socket = new PeerSocket(session, PeerSocket.Kind.AGENT);
     sockets.add(socket);
-    return new AgentConnection(socket, node, platform, registration, agents, sessions).run();
+    return new AgentConnection(socket, node, platform, registration, agents, sessions, tunnel)
+        .run();
   }
 
   /**

@@ -20,6 +20,9 @@ import dev.airlock.signal.socket.SocketListener;
 import dev.airlock.signal.token.ConnectToken;
 import dev.airlock.signal.token.ConnectTokenVerifier;
 import dev.airlock.signal.token.TokenRejectedException;
+import dev.airlock.signal.tunnel.TunnelProperties;
+import dev.airlock.signal.tunnel.TunnelStream;
+import dev.airlock.signal.tunnel.TunnelTickets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBuffer;
@@ -49,8 +52,11 @@ final class ClientConnection implements SocketListener {
   private final PlatformLink platform;
   private final AgentRegistry agents;
   private final SessionRegistry sessions;
+  private final TunnelTickets tickets;
+  private final TunnelProperties tunnels;
   private volatile State state = State.AWAITING_HELLO;
   private volatile LiveSession session;
+  private volatile TunnelStream tunnel;
 
   ClientConnection(
       PeerSocket socket,
@@ -58,13 +64,17 @@ final class ClientConnection implements SocketListener {
       ConnectTokenVerifier verifier,
       PlatformLink platform,
       AgentRegistry agents,
-      SessionRegistry sessions) {
+      SessionRegistry sessions,
+      TunnelTickets tickets,
+      TunnelProperties tunnels) {
     this.socket = socket;
     this.node = node;
     this.verifier = verifier;
     this.platform = platform;
     this.agents = agents;
     this.sessions = sessions;
+    this.tickets = tickets;
+    this.tunnels = tunnels;
   }
 
   Mono<Void> run() {
@@ -93,6 +103,20 @@ final class ClientConnection implements SocketListener {
       return start(message);
     }
     LiveSession live = session;
+    if (live != null && live.token().tunnel()) {
+      return switch (message.getType()) {
+        case SESSION_CLOSE -> {
+          sessions.end(live, "closed by the client", true, CloseCodes.NORMAL, "session closed");
+          yield Mono.empty();
+        }
+        case HEARTBEAT -> Mono.empty();
+        default ->
+            throw new ProtocolException(
+                "a tunnel client may not send "
+                    + message.getType().getValue()
+                    + " (expected: binary frames, heartbeat or session.close)");
+      };
+    }
     return switch (message.getType()) {
       case SDP, ICE -> toAgent(live, message);
       case RELAY -> relay(live);
@@ -154,6 +178,10 @@ final class ClientConnection implements SocketListener {
       sessions.reportUnpaired(token.sessionId(), "agent not connected to this node");
       throw new CloseException(CloseCodes.AGENT_NOT_HERE, "agent not connected to this node");
     }
+    if (token.tunnel()) {
+      openTunnel(token, agent);
+      return;
+    }
     LiveSession live = sessions.open(token, agent.socket(), socket, node.maxSessionsPerAgent());
     if (live == null) {
       String reason =
@@ -199,6 +227,75 @@ final class ClientConnection implements SocketListener {
     }
   }
 
+  /**
+   * Asks the edge node's agent for a stream to the token's target; the client gets {@code welcome}
+   * when the stream is there, or 4502 when it does not come.
+   */
+  private void openTunnel(ConnectToken token, AgentConnection agent) {
+    if (!agent.tunnelCapable() || !tunnels.enabled()) {
+      String reason =
+          tunnels.enabled()
+              ? "agent " + token.agentId() + " is not an edge node"
+              : "tunnels are off at this signal node";
+      sessions.reportUnpaired(token.sessionId(), "target unreachable: " + reason);
+      throw new CloseException(CloseCodes.TARGET_UNREACHABLE, reason);
+    }
+    LiveSession live = sessions.open(token, agent.socket(), socket, tunnels.maxStreamsPerNode());
+    if (live == null) {
+      String reason =
+          "node already has " + tunnels.maxStreamsPerNode() + " tunnel streams (the most allowed)";
+      sessions.reportUnpaired(token.sessionId(), reason);
+      throw new CloseException(CloseCodes.TOO_MANY_SESSIONS, reason);
+    }
+    session = live;
+    live.startRelay();
+    TunnelStream stream = new TunnelStream(live, sessions, () -> tunnelAttached(live));
+    tunnel = stream;
+    String ticket =
+        tickets.issue(
+            stream,
+            tunnels.streamOpenTimeout(),
+            expired ->
+                sessions.end(
+                    live,
+                    "target unreachable: the node opened no stream within "
+                        + tunnels.streamOpenTimeout().toSeconds()
+                        + " s",
+                    true,
+                    CloseCodes.TARGET_UNREACHABLE,
+                    "the node did not open the stream in time"));
+    agent
+        .socket()
+        .send(
+            new SignalMessage()
+                .type(MessageType.TUNNEL_OPEN)
+                .sessionId(live.id())
+                .target(token.tunnelTarget())
+                .ticket(ticket));
+    log.info(
+        "Tunnel {} requested: user {} to {} on node {}, from {}",
+        live.id(),
+        token.username(),
+        token.tunnelTarget(),
+        token.agentId(),
+        socket.remote());
+    if (!agent.socket().isOpen()) {
+      sessions.end(live, "agent disconnected", false, CloseCodes.NORMAL, "agent disconnected");
+    }
+  }
+
+  private void tunnelAttached(LiveSession live) {
+    state = State.LIVE;
+    socket.unlimitBinaryFrames();
+    socket.send(
+        new SignalMessage()
+            .type(MessageType.WELCOME)
+            .protocol(SignalCodec.VERSION)
+            .nodeId(node.id())
+            .sessionId(live.id()));
+    log.info("Tunnel {} open to {}", live.id(), live.token().tunnelTarget());
+  }
+
   private Mono<Void> toAgent(LiveSession live, SignalMessage message) {
     if (live.relayOnly()) {
       socket.send(
@@ -227,6 +324,14 @@ final class ClientConnection implements SocketListener {
 
   @Override
   public Mono<Void> onBinary(DataBuffer frame) {
+    TunnelStream stream = tunnel;
+    if (stream != null) {
+      if (state != State.LIVE) {
+        DataBufferUtils.release(frame);
+        throw new ProtocolException("binary frame before welcome (expected: wait for welcome)");
+      }
+      return stream.fromClient(frame);
+    }
     LiveSession live = session;
     RelayHeader header;
     try {

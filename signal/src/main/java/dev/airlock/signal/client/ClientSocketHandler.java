@@ -8,6 +8,8 @@ import dev.airlock.signal.session.SessionRegistry;
 import dev.airlock.signal.socket.LiveSockets;
 import dev.airlock.signal.socket.PeerSocket;
 import dev.airlock.signal.token.ConnectTokenVerifier;
+import dev.airlock.signal.tunnel.TunnelProperties;
+import dev.airlock.signal.tunnel.TunnelTickets;
 import java.util.List;
 import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.socket.WebSocketHandler;
@@ -24,6 +26,8 @@ public class ClientSocketHandler implements WebSocketHandler {
   private final AgentRegistry agents;
   private final SessionRegistry sessions;
   private final LiveSockets sockets;
+  private final TunnelTickets tickets;
+  private final TunnelProperties tunnels;
 
   public ClientSocketHandler(
       ThisNode node,
@@ -31,13 +35,17 @@ public class ClientSocketHandler implements WebSocketHandler {
       PlatformLink platform,
       AgentRegistry agents,
       SessionRegistry sessions,
-      LiveSockets sockets) {
+      LiveSockets sockets,
+      TunnelTickets tickets,
+      TunnelProperties tunnels) {
     this.node = node;
     this.verifier = verifier;
     this.platform = platform;
     this.agents = agents;
     this.sessions = sessions;
     this.sockets = sockets;
+    this.tickets = tickets;
+    this.tunnels = tunnels;
   }
 
   @Override
@@ -49,6 +57,8 @@ public class ClientSocketHandler implements WebSocketHandler {
   public Mono<Void> handle(WebSocketSession session) {
     PeerSocket socket = new PeerSocket(session, PeerSocket.Kind.CLIENT);
     sockets.add(socket);
-    return new ClientConnection(socket, node, verifier, platform, agents, sessions).run();
+    return new ClientConnection(
+            socket, node, verifier, platform, agents, sessions, tickets, tunnels)
+        .run();
   }
 }

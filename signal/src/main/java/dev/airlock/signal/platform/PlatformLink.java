@@ -20,6 +20,7 @@ import dev.airlock.sdk.model.SessionStart;
 import dev.airlock.sdk.model.SignalNode;
 import dev.airlock.sdk.model.SignalNodeRegistration;
 import dev.airlock.sdk.model.SignalRefusal;
+import dev.airlock.sdk.model.TunnelTarget;
 import dev.airlock.signal.SignalProperties;
 import dev.airlock.signal.ThisNode;
 import java.io.IOException;
@@ -89,7 +90,8 @@ public class PlatformLink {
   }
 
   /** Enrols an agent that presented a join token in its {@code hello}; spends one use of it. */
-  public Mono<Agent> enrol(Enrolment enrolment) {
+  public Mono<Agent> enrol(
+      Enrolment enrolment, List<dev.airlock.protocol.message.TunnelTarget> targets) {
     return calls
         .enrolAgent(
             node.id(),
@@ -98,13 +100,38 @@ public class PlatformLink {
                 .publicKey(enrolment.getPublicKey())
                 .dtlsFingerprint(enrolment.getDtlsFingerprint())
                 .hostname(enrolment.getHostname())
-                .version(enrolment.getVersion()))
+                .version(enrolment.getVersion())
+                .targets(targets(targets)))
         .timeout(TIMEOUT);
   }
 
-  /** Admits an agent that proved its identity, marking it online at this node. */
-  public Mono<Agent> connectAgent(String proof) {
-    return calls.connectAgent(node.id(), new AgentConnection().proof(proof)).timeout(TIMEOUT);
+  /**
+   * Admits an agent that proved its identity, marking it online at this node; an edge node's
+   * declared {@code targets} replace those recorded.
+   */
+  public Mono<Agent> connectAgent(
+      String proof, List<dev.airlock.protocol.message.TunnelTarget> targets) {
+    return calls
+        .connectAgent(node.id(), new AgentConnection().proof(proof).targets(targets(targets)))
+        .timeout(TIMEOUT);
+  }
+
+  private static List<TunnelTarget> targets(
+      List<dev.airlock.protocol.message.TunnelTarget> declared) {
+    if (declared == null) {
+      return null;
+    }
+    return declared.stream()
+        .map(
+            target ->
+                new TunnelTarget()
+                    .name(target.getName())
+                    .kind(
+                        target.getKind() == null
+                            ? null
+                            : TunnelTarget.KindEnum.fromValue(target.getKind().getValue()))
+                    .description(target.getDescription()))
+        .toList();
   }
 
   /** Records that an agent left this node. */

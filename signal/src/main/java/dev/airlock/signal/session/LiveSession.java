@@ -5,7 +5,9 @@ import dev.airlock.signal.socket.PeerSocket;
 import dev.airlock.signal.token.ConnectToken;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Queue;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -25,6 +27,7 @@ public final class LiveSession {
   private final AtomicBoolean ended = new AtomicBoolean();
   private volatile boolean sdpExchanged;
   private volatile boolean relaying;
+  private final Queue<Runnable> onEnd = new ConcurrentLinkedQueue<>();
 
   LiveSession(ConnectToken token, PeerSocket agent, PeerSocket client) {
     this.token = token;
@@ -114,8 +117,35 @@ public final class LiveSession {
     return Duration.between(startedAt, Instant.now());
   }
 
+  /**
+   * Runs {@code action} when the session ends (at once if it has ended already); for what the
+   * session holds beyond its two sockets, such as a tunnel stream.
+   */
+  public void whenEnded(Runnable action) {
+    onEnd.add(action);
+    if (ended.get()) {
+      runEndActions();
+    }
+  }
+
+  /** Whether the session has ended. */
+  public boolean isEnded() {
+    return ended.get();
+  }
+
   /** True the first time only: the caller then ends the session. */
   boolean markEnded() {
-    return ended.compareAndSet(false, true);
+    if (!ended.compareAndSet(false, true)) {
+      return false;
+    }
+    runEndActions();
+    return true;
+  }
+
+  private void runEndActions() {
+    Runnable action;
+    while ((action = onEnd.poll()) != null) {
+      action.run();
+    }
   }
 }

@@ -9,10 +9,6 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +18,6 @@ import org.springframework.web.reactive.socket.CloseStatus;
 import org.springframework.web.reactive.socket.WebSocketMessage;
 import org.springframework.web.reactive.socket.WebSocketSession;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
 
 /**
@@ -32,10 +27,9 @@ import reactor.core.publisher.Sinks;
  * the close frame.
  *
  * <p>Relayed binary frames are forwarded without copying: the inbound Netty buffer is retained and
- * becomes the outbound frame. When more than {@link #HIGH_WATER} messages wait for this socket,
- * {@link #forward(DataBuffer)} holds its caller until the queue drains below {@link #LOW_WATER}
- * bytes, so the sending peer's socket stops being read (TCP backpressure) instead of this node
- * buffering without bound.
+ * becomes the outbound frame. When more than {@link OutboundQueue#HIGH_WATER} bytes wait for this
+ * socket, {@link #forward(DataBuffer)} holds its caller until the queue drains, so the sending
+ * peer's socket stops being read (TCP backpressure) instead of this node buffering without bound.
  */
 public final class PeerSocket {
 
@@ -45,15 +39,6 @@ public final class PeerSocket {
     CLIENT
   }
 
-  /**
-   * Queued outbound bytes at which forwarders wait. Counted in bytes, not messages: relay frames
-   * are up to 64 KiB, and a busy relayed session must stay well under a megabyte of buffers.
-   */
-  public static final int HIGH_WATER = 256 * 1024;
-
-  /** Queued outbound bytes at which waiting forwarders resume. */
-  public static final int LOW_WATER = 64 * 1024;
-
   /** How long a close may wait for queued messages before the close frame goes anyway. */
   static final Duration CLOSE_GRACE = Duration.ofSeconds(3);
 
@@ -62,13 +47,15 @@ public final class PeerSocket {
   private final WebSocketSession session;
   private final Kind kind;
   private final SocketRateLimit rateLimit = new SocketRateLimit();
-  private final Sinks.Many<WebSocketMessage> outbound =
-      Sinks.many().unicast().onBackpressureBuffer();
-  private final AtomicLong queued = new AtomicLong();
-  private final Queue<MonoSink<Void>> waiters = new ConcurrentLinkedQueue<>();
+  private final OutboundQueue<WebSocketMessage> outbound =
+      new OutboundQueue<>(
+          WebSocketMessage.class,
+          message -> message.getPayload().readableByteCount(),
+          PeerSocket::release);
   private final AtomicReference<CloseStatus> closing = new AtomicReference<>();
   private final Sinks.Empty<Void> gone = Sinks.empty();
   private volatile CloseStatus peerStatus;
+  private volatile boolean binaryUnlimited;
 
   public PeerSocket(WebSocketSession session, Kind kind) {
     this.session = session;
@@ -104,11 +91,7 @@ public final class PeerSocket {
     session.closeStatus().subscribe(status -> peerStatus = status, error -> {});
     Mono<Void> sending =
         session
-            .send(
-                outbound
-                    .asFlux()
-                    .doOnNext(message -> dequeued(message.getPayload().readableByteCount()))
-                    .doOnDiscard(WebSocketMessage.class, PeerSocket::release))
+            .send(outbound.messages())
             .onErrorResume(error -> Mono.empty())
             .then(Mono.defer(() -> session.close(closeStatus())))
             .onErrorResume(error -> Mono.empty());
@@ -129,7 +112,7 @@ public final class PeerSocket {
     return Mono.when(sending, receiving)
         .doFinally(
             signal -> {
-              wakeWaiters();
+              outbound.wakeWaiters();
               CloseStatus ours = closing.get();
               CloseStatus status = peerStatus != null ? peerStatus : ours;
               try {
@@ -150,7 +133,7 @@ public final class PeerSocket {
     if (message.getType() == WebSocketMessage.Type.TEXT) {
       handled = text(message, listener);
     } else if (message.getType() == WebSocketMessage.Type.BINARY) {
-      String violation = rateLimit.admitBinary();
+      String violation = binaryUnlimited ? null : rateLimit.admitBinary();
       if (violation != null) {
         release(message);
         return closing(CloseCodes.RATE_LIMITED, violation);
@@ -216,9 +199,19 @@ public final class PeerSocket {
     }
   }
 
+  /**
+   * Lifts the binary frame rate limit: for a tunnel stream, whose bytes HTTP/2 flow control already
+   * bounds, and which carries bulk transfers in frames of any size.
+   */
+  public void unlimitBinaryFrames() {
+    binaryUnlimited = true;
+  }
+
   /** Queues a message; dropped when the socket is closing. */
   public void send(SignalMessage message) {
-    emit(session.textMessage(SignalCodec.encode(message)));
+    if (isOpen()) {
+      outbound.offer(session.textMessage(SignalCodec.encode(message)));
+    }
   }
 
   /**
@@ -226,64 +219,7 @@ public final class PeerSocket {
    * closing). Completes when the frame is queued; waits first while this socket's queue is full.
    */
   public Mono<Void> forward(DataBuffer frame) {
-    AtomicBoolean handedOver = new AtomicBoolean();
-    return whenWritable()
-        .then(
-            Mono.fromRunnable(
-                () -> {
-                  if (handedOver.compareAndSet(false, true)) {
-                    emit(new WebSocketMessage(WebSocketMessage.Type.BINARY, frame));
-                  }
-                }))
-        .doOnCancel(
-            () -> {
-              if (handedOver.compareAndSet(false, true)) {
-                DataBufferUtils.release(frame);
-              }
-            })
-        .then();
-  }
-
-  private synchronized void emit(WebSocketMessage message) {
-    // Serialised: agent and client event loops both write into the same queue.
-    if (closing.get() != null) {
-      release(message);
-      return;
-    }
-    int size = message.getPayload().readableByteCount();
-    queued.addAndGet(size);
-    if (outbound.tryEmitNext(message).isFailure()) {
-      queued.addAndGet(-size);
-      release(message);
-    }
-  }
-
-  private void dequeued(int size) {
-    if (queued.addAndGet(-size) <= LOW_WATER) {
-      wakeWaiters();
-    }
-  }
-
-  /** Completes at once while the queue has room, else when it drains or the socket closes. */
-  Mono<Void> whenWritable() {
-    if (queued.get() < HIGH_WATER || !isOpen()) {
-      return Mono.empty();
-    }
-    return Mono.create(
-        sink -> {
-          waiters.add(sink);
-          // It may have drained between the check and the add.
-          if (queued.get() < HIGH_WATER || !isOpen()) {
-            wakeWaiters();
-          }
-        });
-  }
-
-  private void wakeWaiters() {
-    MonoSink<Void> waiter;
-    while ((waiter = waiters.poll()) != null) {
-      waiter.success();
-    }
+    return outbound.forward(new WebSocketMessage(WebSocketMessage.Type.BINARY, frame));
   }
 
   /**
@@ -292,13 +228,10 @@ public final class PeerSocket {
    */
   public void close(int code, String reason) {
     CloseStatus status = status(code, reason);
-    synchronized (this) {
-      if (!closing.compareAndSet(null, status)) {
-        return;
-      }
-      outbound.tryEmitComplete();
+    if (!closing.compareAndSet(null, status)) {
+      return;
     }
-    wakeWaiters();
+    outbound.close();
     // A peer that does not read would hold the close frame behind its queue forever.
     Mono.delay(CLOSE_GRACE)
         .takeUntilOther(gone.asMono())

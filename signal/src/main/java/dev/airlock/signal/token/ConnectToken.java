@@ -17,6 +17,11 @@ import java.util.UUID;
  * @param tokenId the token's id ({@code jti}), redeemed once at the platform
  * @param userId the user ({@code sub})
  * @param username the user's name ({@code name})
+ * @param clipboard the clipboard policy ({@code clp})
+ * @param idleSeconds idle disconnect ({@code idl})
+ * @param consentSeconds consent timeout ({@code cns})
+ * @param tunnelTarget for mode {@code tunnel}, the node's target ({@code tgt}: {@code ssh}, {@code
+ *     app:NAME}, {@code tcp:PORT}); null otherwise
  * @param expiresAt when the token stops being accepted
  */
 public record ConnectToken(
@@ -32,7 +37,13 @@ public record ConnectToken(
     String clipboard,
     int idleSeconds,
     int consentSeconds,
+    String tunnelTarget,
     Instant expiresAt) {
+
+  /** Whether this is a byte stream to an edge node's target, not a remote view. */
+  public boolean tunnel() {
+    return "tunnel".equals(mode);
+  }
 
   /** Whether the session must use the relay only. */
   public boolean relayOnly() {

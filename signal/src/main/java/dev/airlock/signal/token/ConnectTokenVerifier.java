@@ -41,12 +41,16 @@ public class ConnectTokenVerifier {
     return keys.verify(token, node.issuer(), AUDIENCE).map(this::read);
   }
 
+  /** A target name as {@code openapi/airlock.yaml}'s {@code TunnelTargetName} allows it. */
+  private static final java.util.regex.Pattern TUNNEL_TARGET =
+      java.util.regex.Pattern.compile("^(ssh|app:[a-z0-9][a-z0-9-]{0,62}|tcp:[1-9][0-9]{0,4})$");
+
   private ConnectToken read(JWTClaimsSet claims) {
     String nod = string(claims, "nod");
     if (!node.id().equals(nod)) {
       throw new TokenRejectedException("token is for node " + nod + " (this is " + node.id() + ")");
     }
-    String mode = oneOf(claims, "mod", Set.of("control", "view"));
+    String mode = oneOf(claims, "mod", Set.of("control", "view", "tunnel"));
     String transport = oneOf(claims, "trp", Set.of("auto", "relay"));
     return new ConnectToken(
         uuid(claims, "sid"),
@@ -64,7 +68,17 @@ public class ConnectTokenVerifier {
             : oneOf(claims, "clp", Set.of("none", "read", "write", "both")),
         seconds(claims, "idl", 0),
         seconds(claims, "cns", 30),
+        "tunnel".equals(mode) ? tunnelTarget(claims) : null,
         claims.getExpirationTime().toInstant());
+  }
+
+  private static String tunnelTarget(JWTClaimsSet claims) {
+    String target = string(claims, "tgt");
+    if (!TUNNEL_TARGET.matcher(target).matches()) {
+      throw new TokenRejectedException(
+          "malformed token: claim tgt is " + target + " (expected: ssh, app:NAME or tcp:PORT)");
+    }
+    return target;
   }
 
   private static int seconds(JWTClaimsSet claims, String name, int absent) {

@@ -1,0 +1,32 @@
+package dev.airlock.protocol;
+
+/**
+ * The HTTP/2 side of a reverse tunnel, as {@code openapi/signal.yaml} ("Tunnels") describes it:
+ * what an edge-node agent and the signal node must agree on beyond the signalling messages.
+ */
+public final class TunnelWire {
+
+  /** Opens one stream: request body = the target's bytes, response body = the client's. */
+  public static final String STREAMS_PATH = "/tunnel/v1/streams";
+
+  /** Answers 204; opens the connection before the first stream, and checks it later. */
+  public static final String PING_PATH = "/tunnel/v1/ping";
+
+  /** The header a stream presents the ticket of its {@code tunnel.open} in. */
+  public static final String TICKET_HEADER = "airlock-ticket";
+
+  /** Each stream's flow-control window: the most one stalled stream holds in each direction. */
+  public static final int STREAM_WINDOW = 256 * 1024;
+
+  /**
+   * The connection's receive window, far above a stream's, so that streams that stop reading (up to
+   * this divided by {@link #STREAM_WINDOW}) do not stall the others. HTTP/2 starts every connection
+   * at 64 KiB; each side widens its own once.
+   */
+  public static final int CONNECTION_WINDOW = 32 * 1024 * 1024;
+
+  /** HTTP/2's initial connection window. */
+  public static final int INITIAL_CONNECTION_WINDOW = 65_535;
+
+  private TunnelWire() {}
+}
