@@ -2,12 +2,14 @@ package dev.airlock.platform.agent;
 
 import dev.airlock.platform.AirlockProperties;
 import dev.airlock.platform.api.model.AgentKind;
+import dev.airlock.platform.api.model.TunnelTarget;
 import dev.airlock.platform.database.Rows;
 import dev.airlock.platform.rbac.RuleCodec;
 import io.r2dbc.spi.Readable;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -29,11 +31,17 @@ public class AgentRepository {
 
   private final DatabaseClient db;
   private final RuleCodec codec;
+  private final TunnelTargets tunnelTargets;
   private final Duration nodeTimeout;
 
-  public AgentRepository(DatabaseClient db, RuleCodec codec, AirlockProperties properties) {
+  public AgentRepository(
+      DatabaseClient db,
+      RuleCodec codec,
+      TunnelTargets tunnelTargets,
+      AirlockProperties properties) {
     this.db = db;
     this.codec = codec;
+    this.tunnelTargets = tunnelTargets;
     this.nodeTimeout = properties.signal().nodeTimeout();
   }
 
@@ -109,14 +117,15 @@ public class AgentRepository {
       String version,
       String publicKey,
       String fingerprint,
-      String nodeId) {
+      String nodeId,
+      List<TunnelTarget> targets) {
     Instant now = Rows.now();
     var insert =
         db.sql(
                 "INSERT INTO agents (id, name, kind, labels, hostname, version, public_key,"
                     + " dtls_fingerprint, join_token_id, enrolled_at, signal_node_id,"
-                    + " connected_at, last_seen_at) VALUES (:id, :name, :kind, :labels, :host,"
-                    + " :version, :key, :fp, :token, :now, :node, :now, :now)")
+                    + " connected_at, last_seen_at, targets) VALUES (:id, :name, :kind, :labels,"
+                    + " :host, :version, :key, :fp, :token, :now, :node, :now, :now, :targets)")
             .bind("id", id.toString())
             .bind("name", name)
             .bind("kind", grant.kind().getValue())
@@ -127,18 +136,26 @@ public class AgentRepository {
             .bind("token", grant.tokenId().toString())
             .bind("now", Rows.column(now))
             .bind("node", nodeId);
-    return Rows.bind(insert, "version", version, String.class).then();
+    insert = Rows.bind(insert, "version", version, String.class);
+    return Rows.bind(insert, "targets", tunnelTargets.column(grant.kind(), targets), String.class)
+        .then();
   }
 
-  /** Marks the agent online at {@code nodeId}; false when it is revoked or unknown. */
-  public Mono<Boolean> connected(UUID id, String nodeId) {
+  /**
+   * Marks the agent online at {@code nodeId}, with the targets it declares now in place of those it
+   * declared before (kept for an edge node only); false when it is revoked or unknown.
+   */
+  public Mono<Boolean> connected(
+      UUID id, String nodeId, AgentKind kind, List<TunnelTarget> targets) {
     LocalDateTime now = Rows.column(Rows.now());
-    return db.sql(
-            "UPDATE agents SET signal_node_id = :node, connected_at = :now, last_seen_at = :now"
-                + " WHERE id = :id AND revoked_at IS NULL")
-        .bind("node", nodeId)
-        .bind("now", now)
-        .bind("id", id.toString())
+    var update =
+        db.sql(
+                "UPDATE agents SET signal_node_id = :node, connected_at = :now, last_seen_at ="
+                    + " :now, targets = :targets WHERE id = :id AND revoked_at IS NULL")
+            .bind("node", nodeId)
+            .bind("now", now)
+            .bind("id", id.toString());
+    return Rows.bind(update, "targets", tunnelTargets.column(kind, targets), String.class)
         .fetch()
         .rowsUpdated()
         .map(n -> n > 0);
@@ -209,6 +226,7 @@ public class AgentRepository {
         node,
         online ? row.get("node_url", String.class) : null,
         online ? null : Rows.instant(row.get("last_seen_at", LocalDateTime.class)),
-        online);
+        online,
+        tunnelTargets.parse(row.get("targets", String.class)));
   }
 }

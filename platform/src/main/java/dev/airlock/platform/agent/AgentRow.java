@@ -2,8 +2,11 @@ package dev.airlock.platform.agent;
 
 import dev.airlock.platform.api.model.Agent;
 import dev.airlock.platform.api.model.AgentKind;
+import dev.airlock.platform.api.model.TunnelTarget;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -12,6 +15,7 @@ import java.util.UUID;
  *
  * @param online whether a live signal node holds it now
  * @param nodeUrl the WebSocket base URL of that node, while online
+ * @param targets what an edge node declared at its last connect; empty for other kinds
  */
 public record AgentRow(
     UUID id,
@@ -28,7 +32,17 @@ public record AgentRow(
     String signalNodeId,
     String nodeUrl,
     Instant lastSeenAt,
-    boolean online) {
+    boolean online,
+    List<TunnelTarget> targets) {
+
+  public AgentRow {
+    targets = TunnelTargets.kept(kind, targets);
+  }
+
+  /** Whether this agent is an edge node that declared a target called {@code name}. */
+  public boolean declares(String name) {
+    return targets.stream().anyMatch(t -> t.getName().equals(name));
+  }
 
   /** The agent as the API shows it. */
   public Agent toApi() {
@@ -44,6 +58,7 @@ public record AgentRow(
             revokedAt != null);
     agent.setHostname(hostname);
     agent.setVersion(version);
+    agent.setTargets(new ArrayList<>(targets));
     if (online) {
       agent.setSignalNodeId(signalNodeId);
       agent.setSignalUrl(nodeUrl);

@@ -43,6 +43,13 @@ public class ApiProblem extends RuntimeException {
         Map.of());
   }
 
+  /** A validation problem listing every field that was wrong (at least one). */
+  public static ApiProblem validation(List<FieldError> errors) {
+    String detail =
+        String.join("; ", errors.stream().map(e -> e.getField() + ": " + e.getMessage()).toList());
+    return new ApiProblem(ProblemType.VALIDATION, detail, errors, Map.of());
+  }
+
   public ProblemType type() {
     return type;
   }

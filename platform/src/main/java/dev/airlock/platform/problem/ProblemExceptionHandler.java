@@ -267,9 +267,7 @@ public class ProblemExceptionHandler implements WebExceptionHandler {
   }
 
   private static ApiProblem validation(List<FieldError> errors) {
-    String detail =
-        String.join("; ", errors.stream().map(e -> e.getField() + ": " + e.getMessage()).toList());
-    return new ApiProblem(ProblemType.VALIDATION, detail, errors, Map.of());
+    return ApiProblem.validation(errors);
   }
 
   private static String path(DatabindException e) {

@@ -27,6 +27,7 @@ public enum ProblemType {
   INVALID_AGENT_PROOF(HttpStatus.UNAUTHORIZED, "Invalid agent proof"),
   AGENT_REVOKED(HttpStatus.FORBIDDEN, "Agent revoked"),
   AGENT_OFFLINE(HttpStatus.CONFLICT, "Agent offline"),
+  TUNNEL_TARGET_UNKNOWN(HttpStatus.NOT_FOUND, "Tunnel target unknown"),
   TOKEN_REPLAYED(HttpStatus.CONFLICT, "Connect token replayed"),
   QUOTA_EXCEEDED(HttpStatus.TOO_MANY_REQUESTS, "Container quota exceeded"),
   PROVISIONING_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "No provisioner available"),

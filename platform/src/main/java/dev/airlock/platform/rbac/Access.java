@@ -90,6 +90,15 @@ public class Access {
 
   /** Audits that the caller did {@code action} on {@code target} of {@code kind}. */
   public Mono<Void> success(ServerWebExchange exchange, String action, String kind, String target) {
+    return success(exchange, action, kind, target, null);
+  }
+
+  /**
+   * Audits that the caller did {@code action} on {@code target} of {@code kind}, with {@code
+   * reason} (never a secret) saying what was done.
+   */
+  public Mono<Void> success(
+      ServerWebExchange exchange, String action, String kind, String target, String reason) {
     Caller caller = caller(exchange);
     return audit.append(
         new AuditRecord(
@@ -99,7 +108,7 @@ public class Access {
             kind,
             target,
             AuditOutcome.SUCCESS,
-            null,
+            reason,
             SourceAddress.of(exchange)));
   }
 

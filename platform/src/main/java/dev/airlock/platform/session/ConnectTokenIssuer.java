@@ -17,9 +17,11 @@ import reactor.core.publisher.Mono;
  * airlock.sessions.connect-token-ttl} (at most 60 s), bound to one session ({@code sid}), agent
  * ({@code agt}), signal node ({@code nod}), mode and transport, and carrying what the agent
  * enforces: the session's ICE servers, the clipboard policy ({@code clp}), the idle disconnect
- * ({@code idl}, seconds) and the consent timeout ({@code cns}, seconds). Signal nodes verify them
- * offline with the platform's JWKS; each one is redeemed once, through the platform, so a replay
- * fails on every node.
+ * ({@code idl}, seconds) and the consent timeout ({@code cns}, seconds). A tunnel's token (mode
+ * {@code tunnel}) also names the edge node's target ({@code tgt}) and, for {@code ssh}, the login
+ * the caller was allowed ({@code lgn}); the signal node passes them on to the node agent. Signal
+ * nodes verify them offline with the platform's JWKS; each one is redeemed once, through the
+ * platform, so a replay fails on every node.
  */
 @Component
 public class ConnectTokenIssuer {
@@ -35,7 +37,12 @@ public class ConnectTokenIssuer {
     this.properties = properties;
   }
 
-  /** What a connect token says. */
+  /**
+   * What a connect token says.
+   *
+   * @param tunnelTarget the edge node's target, for a tunnel; null otherwise
+   * @param login the SSH login, for a tunnel to {@code ssh}; null otherwise
+   */
   public record Grant(
       String tokenId,
       String sessionId,
@@ -49,6 +56,8 @@ public class ConnectTokenIssuer {
       String clipboard,
       long idleSeconds,
       long consentSeconds,
+      String tunnelTarget,
+      String login,
       Instant expiresAt) {}
 
   /** The token for {@code grant}. */
@@ -67,7 +76,7 @@ public class ConnectTokenIssuer {
                   return entry;
                 })
             .toList();
-    return keys.sign(
+    JWTClaimsSet.Builder claims =
         new JWTClaimsSet.Builder()
             .issuer(properties.tokens().issuer())
             .audience(AUDIENCE)
@@ -85,7 +94,13 @@ public class ConnectTokenIssuer {
             .claim("clp", grant.clipboard())
             .claim("idl", grant.idleSeconds())
             .claim("cns", grant.consentSeconds())
-            .claim("name", grant.username())
-            .build());
+            .claim("name", grant.username());
+    if (grant.tunnelTarget() != null) {
+      claims.claim("tgt", grant.tunnelTarget());
+    }
+    if (grant.login() != null) {
+      claims.claim("lgn", grant.login());
+    }
+    return keys.sign(claims.build());
   }
 }

@@ -6,6 +6,7 @@ import dev.airlock.platform.agent.AgentRow;
 import dev.airlock.platform.api.SessionsApi;
 import dev.airlock.platform.api.model.AgentKind;
 import dev.airlock.platform.api.model.ClipboardPolicy;
+import dev.airlock.platform.api.model.FieldError;
 import dev.airlock.platform.api.model.IceServer;
 import dev.airlock.platform.api.model.Session;
 import dev.airlock.platform.api.model.SessionCreate;
@@ -14,6 +15,7 @@ import dev.airlock.platform.api.model.SessionMode;
 import dev.airlock.platform.api.model.SessionPage;
 import dev.airlock.platform.api.model.SessionState;
 import dev.airlock.platform.api.model.SessionTransport;
+import dev.airlock.platform.api.model.TunnelTarget;
 import dev.airlock.platform.auth.Caller;
 import dev.airlock.platform.container.ContainerRepository;
 import dev.airlock.platform.image.ImageRepository;
@@ -25,6 +27,7 @@ import dev.airlock.platform.signalnode.SignalNodes;
 import dev.airlock.platform.web.Cursors;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -38,11 +41,15 @@ import reactor.core.publisher.Mono;
 
 /**
  * Serves the session operations. Opening a session checks the caller's rules against the target
- * agent's labels ({@code connect} for control, {@code view} or {@code connect} for view), records
- * and audits it, and hands out a connect token for the signal node that holds the agent.
+ * agent's labels ({@code connect} for control, {@code view} or {@code connect} for view; for a
+ * tunnel, {@code connect}, a target the edge node declares, and for {@code ssh} an allowed login),
+ * records and audits it, and hands out a connect token for the signal node that holds the agent.
  */
 @RestController
 public class SessionHandler implements SessionsApi {
+
+  /** The tunnel target that is a node's SSH server, the only one that takes a login. */
+  private static final String SSH = "ssh";
 
   private final AgentRepository agents;
   private final SessionRepository sessions;
@@ -84,8 +91,8 @@ public class SessionHandler implements SessionsApi {
     Caller caller = Access.caller(exchange);
     return body.flatMap(
         create ->
-            agents
-                .findByIdOrName(create.getTarget())
+            checkTunnelFields(create)
+                .then(agents.findByIdOrName(create.getTarget()))
                 .filter(agent -> agent.revokedAt() == null)
                 .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("agent", create.getTarget())))
                 .flatMap(
@@ -120,38 +127,125 @@ public class SessionHandler implements SessionsApi {
       SessionCreate create,
       AgentRow agent,
       Target target) {
-    boolean containerOwner = target.containerOwner();
     SessionMode mode = create.getMode() == null ? SessionMode.CONTROL : create.getMode();
-    // The owner of a container controls it without a rule; anyone else needs one.
+    boolean tunnel = mode == SessionMode.TUNNEL;
+    return (tunnel
+            ? authorizeTunnel(exchange, caller, create, agent)
+            : authorizeRemote(exchange, caller, mode, agent, target.containerOwner()))
+        .then(Mono.defer(() -> issue(exchange, caller, create, mode, agent, target)));
+  }
+
+  /**
+   * Checks that a remote view or control session may be opened: the owner of a container controls
+   * it without a rule; anyone else needs one.
+   */
+  private Mono<Void> authorizeRemote(
+      ServerWebExchange exchange,
+      Caller caller,
+      SessionMode mode,
+      AgentRow agent,
+      boolean containerOwner) {
     boolean allowed =
         containerOwner
             || caller.grants().allows("agent", "connect", agent.labels())
             || (mode == SessionMode.VIEW
                 && caller.grants().allows("agent", "view", agent.labels()));
-    if (!allowed) {
-      String verb = mode == SessionMode.VIEW ? "view (or connect)" : "connect";
+    if (allowed) {
+      return Mono.empty();
+    }
+    String verb = mode == SessionMode.VIEW ? "view (or connect)" : "connect";
+    return access.forbid(
+        exchange,
+        "agent",
+        verb,
+        agent.id() + " (" + agent.name() + ")",
+        "not allowed: agent:" + verb + " on " + agent.labels(),
+        "Your roles do not allow " + verb + " on agent " + agent.name());
+  }
+
+  /**
+   * Checks that a tunnel may be opened: {@code connect} on the node (a tunnel reaches the node's
+   * own network, so watching is not enough and no owner passes without a rule), a target the node
+   * declares, and for {@code ssh} a rule allowing the login. The connect check comes first so that
+   * only callers who may use the node learn what it exposes.
+   */
+  private Mono<Void> authorizeTunnel(
+      ServerWebExchange exchange, Caller caller, SessionCreate create, AgentRow agent) {
+    String auditTarget = agent.id() + " (" + agent.name() + ")";
+    if (!caller.grants().allows("agent", "connect", agent.labels())) {
       return access.forbid(
           exchange,
           "agent",
-          verb,
-          agent.id() + " (" + agent.name() + ")",
-          "not allowed: agent:" + verb + " on " + agent.labels(),
-          "Your roles do not allow " + verb + " on agent " + agent.name());
+          "connect",
+          auditTarget,
+          "not allowed: agent:connect on " + agent.labels() + " (tunnel)",
+          "Your roles do not allow connect on agent " + agent.name());
     }
+    String name = create.getTunnelTarget();
+    if (agent.kind() != AgentKind.NODE) {
+      return Mono.error(
+          new ApiProblem(
+              ProblemType.TUNNEL_TARGET_UNKNOWN,
+              "Agent "
+                  + agent.name()
+                  + " is a "
+                  + agent.kind().getValue()
+                  + " agent, not an edge node; tunnels reach only the targets edge nodes declare"));
+    }
+    if (!agent.declares(name)) {
+      String exposed =
+          agent.targets().isEmpty()
+              ? "it declares no targets"
+              : "it exposes "
+                  + String.join(", ", agent.targets().stream().map(TunnelTarget::getName).toList());
+      return Mono.error(
+          new ApiProblem(
+              ProblemType.TUNNEL_TARGET_UNKNOWN,
+              "Node " + agent.name() + " does not expose " + name + "; " + exposed));
+    }
+    String login = create.getLogin();
+    if (SSH.equals(name) && !caller.grants().allowsLogin(agent.labels(), login)) {
+      return access.forbid(
+          exchange,
+          "agent",
+          "connect",
+          auditTarget,
+          "ssh login " + login + " not allowed on node " + agent.name(),
+          "Your roles do not allow SSH login "
+              + login
+              + " on node "
+              + agent.name()
+              + " (expected: a rule on agent connect listing it in logins)");
+    }
+    return Mono.empty();
+  }
+
+  private Mono<ResponseEntity<SessionCreated>> issue(
+      ServerWebExchange exchange,
+      Caller caller,
+      SessionCreate create,
+      SessionMode mode,
+      AgentRow agent,
+      Target target) {
     if (!agent.online()) {
       return Mono.error(
           new ApiProblem(
               ProblemType.AGENT_OFFLINE,
               "Agent " + agent.name() + " is not connected to any signal node; try again later"));
     }
+    boolean tunnel = mode == SessionMode.TUNNEL;
+    // A tunnel's bytes always pass through signal (the node's reverse tunnel), never peer to peer.
     SessionTransport transport =
-        settings.forceRelay()
+        tunnel || settings.forceRelay()
             ? SessionTransport.RELAY
             : create.getTransport() == null ? SessionTransport.AUTO : create.getTransport();
+    String tunnelTarget = tunnel ? create.getTunnelTarget() : null;
+    String login = tunnel ? create.getLogin() : null;
     UUID id = UUID.randomUUID();
     String tokenId = UUID.randomUUID().toString();
     Instant expires = Instant.now().plus(settings.connectTokenTtl());
-    List<IceServer> servers = ice.forSession(caller.userId());
+    // No ICE for a tunnel, hence no TURN credential handed out for nothing.
+    List<IceServer> servers = tunnel ? List.of() : ice.forSession(caller.userId());
     // An online agent's row already carries its node's id and URL (joined when it was read).
     String nodeId = agent.signalNodeId();
     String signalUrl = SignalNodes.clientUrl(agent.nodeUrl());
@@ -164,6 +258,8 @@ public class SessionHandler implements SessionsApi {
                     agent.id(),
                     mode,
                     transport,
+                    tunnelTarget,
+                    login,
                     tokenId,
                     expires,
                     nodeId)
@@ -179,7 +275,14 @@ public class SessionHandler implements SessionsApi {
                             + mode.getValue()
                             + ", "
                             + transport.getValue()
-                            + ")")))
+                            + ")",
+                        tunnel
+                            ? "node "
+                                + agent.name()
+                                + ", target "
+                                + tunnelTarget
+                                + (login == null ? "" : ", login " + login)
+                            : null)))
         .then(
             tokens.issue(
                 new ConnectTokenIssuer.Grant(
@@ -195,6 +298,8 @@ public class SessionHandler implements SessionsApi {
                     target.clipboard(),
                     settings.idleDisconnect().toSeconds(),
                     settings.consentTimeout().toSeconds(),
+                    tunnelTarget,
+                    login,
                     expires)))
         .flatMap(token -> sessions.find(id).map(row -> Map.entry(token, row)))
         .map(
@@ -216,10 +321,62 @@ public class SessionHandler implements SessionsApi {
                       servers,
                       agent.dtlsFingerprint());
               created.setSignalNodeId(nodeId);
+              created.setTunnelTarget(s.getTunnelTarget());
+              created.setLogin(s.getLogin());
               return ResponseEntity.status(HttpStatus.CREATED)
                   .header(HttpHeaders.CACHE_CONTROL, "no-store")
                   .body(created);
             });
+  }
+
+  /**
+   * Completes when {@code tunnelTarget} and {@code login} fit the mode: a tunnel names its target,
+   * a tunnel to {@code ssh} (and only that) names a login, other modes name neither. Otherwise
+   * fails with a validation problem naming every field that is wrong.
+   */
+  private static Mono<Void> checkTunnelFields(SessionCreate create) {
+    SessionMode mode = create.getMode() == null ? SessionMode.CONTROL : create.getMode();
+    String target = create.getTunnelTarget();
+    String login = create.getLogin();
+    List<FieldError> errors = new ArrayList<>();
+    if (mode == SessionMode.TUNNEL) {
+      if (target == null) {
+        errors.add(
+            new FieldError(
+                "tunnelTarget", "missing (expected: ssh, app:NAME or tcp:PORT for mode tunnel)"));
+      } else if (SSH.equals(target) && login == null) {
+        errors.add(
+            new FieldError(
+                "login", "missing (expected: the account to log in as, for tunnelTarget ssh)"));
+      } else if (!SSH.equals(target) && login != null) {
+        errors.add(
+            new FieldError(
+                "login",
+                "'"
+                    + login
+                    + "' for tunnelTarget "
+                    + target
+                    + " (expected: none; only ssh takes a login)"));
+      }
+    } else {
+      if (target != null) {
+        errors.add(
+            new FieldError(
+                "tunnelTarget",
+                "'" + target + "' for mode " + mode.getValue() + " (expected: mode tunnel)"));
+      }
+      if (login != null) {
+        errors.add(
+            new FieldError(
+                "login",
+                "'"
+                    + login
+                    + "' for mode "
+                    + mode.getValue()
+                    + " (expected: mode tunnel with tunnelTarget ssh)"));
+      }
+    }
+    return errors.isEmpty() ? Mono.empty() : Mono.error(ApiProblem.validation(errors));
   }
 
   @Override

@@ -32,6 +32,10 @@ public class SessionRepository {
   /** A session and where it is. */
   public record Row(long rowNo, Session session, String tokenId, Instant tokenExpiresAt) {}
 
+  /**
+   * Records a pending session; {@code tunnelTarget} and {@code login} are null except for a tunnel
+   * (and the login only for one to {@code ssh}).
+   */
   public Mono<Void> insert(
       UUID id,
       UUID userId,
@@ -39,25 +43,29 @@ public class SessionRepository {
       UUID agentId,
       SessionMode mode,
       SessionTransport transport,
+      String tunnelTarget,
+      String login,
       String tokenId,
       Instant tokenExpiresAt,
       String nodeId) {
-    return db.sql(
-            "INSERT INTO remote_sessions (id, user_id, username, agent_id, mode, transport, state,"
-                + " token_id, token_expires_at, signal_node_id, created_at) VALUES (:id, :user,"
-                + " :username, :agent, :mode, :transport, 'pending', :token, :expires, :node,"
-                + " :now)")
-        .bind("id", id.toString())
-        .bind("user", userId.toString())
-        .bind("username", username)
-        .bind("agent", agentId.toString())
-        .bind("mode", mode.getValue())
-        .bind("transport", transport.getValue())
-        .bind("token", tokenId)
-        .bind("expires", Rows.column(tokenExpiresAt))
-        .bind("node", nodeId)
-        .bind("now", Rows.column(Rows.now()))
-        .then();
+    var insert =
+        db.sql(
+                "INSERT INTO remote_sessions (id, user_id, username, agent_id, mode, transport,"
+                    + " tunnel_target, login, state, token_id, token_expires_at, signal_node_id,"
+                    + " created_at) VALUES (:id, :user, :username, :agent, :mode, :transport,"
+                    + " :tunnelTarget, :login, 'pending', :token, :expires, :node, :now)")
+            .bind("id", id.toString())
+            .bind("user", userId.toString())
+            .bind("username", username)
+            .bind("agent", agentId.toString())
+            .bind("mode", mode.getValue())
+            .bind("transport", transport.getValue())
+            .bind("token", tokenId)
+            .bind("expires", Rows.column(tokenExpiresAt))
+            .bind("node", nodeId)
+            .bind("now", Rows.column(Rows.now()));
+    insert = Rows.bind(insert, "tunnelTarget", tunnelTarget, String.class);
+    return Rows.bind(insert, "login", login, String.class).then();
   }
 
   public Mono<Row> find(UUID id) {
@@ -129,14 +137,18 @@ public class SessionRepository {
 
   /**
    * Records the signal node's report of the session's end (path, bytes): true the first time, false
-   * for a repeated report. A session a user terminated keeps its reason and end time.
+   * for a repeated report. A session a user terminated keeps its reason and end time. A tunnel that
+   * started has the path {@code relay}, whatever the node says: its bytes can only pass through
+   * signal.
    */
   public Mono<Boolean> reportEnd(
       UUID id, String reason, SessionPath path, Long bytesFromClient, Long bytesFromAgent) {
     var spec =
         db.sql(
                 "UPDATE remote_sessions SET state = 'ended', ended_at = COALESCE(ended_at, :now),"
-                    + " end_reason = COALESCE(end_reason, :reason), path = COALESCE(:path, path),"
+                    + " end_reason = COALESCE(end_reason, :reason), path = CASE WHEN mode ="
+                    + " 'tunnel' AND started_at IS NOT NULL THEN 'relay' ELSE COALESCE(:path, path)"
+                    + " END,"
                     + " bytes_from_client = :up, bytes_from_agent = :down, end_reported = TRUE"
                     + " WHERE id = :id AND end_reported = FALSE")
             .bind("now", Rows.column(Rows.now()))
@@ -177,6 +189,8 @@ public class SessionRepository {
     session.setStartedAt(Rows.offset(row.get("started_at", LocalDateTime.class)));
     session.setEndedAt(Rows.offset(row.get("ended_at", LocalDateTime.class)));
     session.setEndReason(row.get("end_reason", String.class));
+    session.setTunnelTarget(row.get("tunnel_target", String.class));
+    session.setLogin(row.get("login", String.class));
     session.setBytesFromClient(row.get("bytes_from_client", Long.class));
     session.setBytesFromAgent(row.get("bytes_from_agent", Long.class));
     return new Row(

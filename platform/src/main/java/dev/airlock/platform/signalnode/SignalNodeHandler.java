@@ -4,6 +4,7 @@ import dev.airlock.platform.agent.AgentProofs;
 import dev.airlock.platform.agent.AgentRepository;
 import dev.airlock.platform.agent.AgentRow;
 import dev.airlock.platform.agent.JoinTokens;
+import dev.airlock.platform.agent.TunnelTargets;
 import dev.airlock.platform.api.SignalNodesApi;
 import dev.airlock.platform.api.model.Agent;
 import dev.airlock.platform.api.model.AgentConnection;
@@ -17,6 +18,7 @@ import dev.airlock.platform.api.model.SessionStart;
 import dev.airlock.platform.api.model.SignalNode;
 import dev.airlock.platform.api.model.SignalNodeRegistration;
 import dev.airlock.platform.api.model.SignalRefusal;
+import dev.airlock.platform.api.model.TunnelTarget;
 import dev.airlock.platform.audit.AuditLog;
 import dev.airlock.platform.audit.AuditRecord;
 import dev.airlock.platform.auth.InvalidCredentialsException;
@@ -25,6 +27,7 @@ import dev.airlock.platform.problem.ApiProblem;
 import dev.airlock.platform.problem.ProblemType;
 import dev.airlock.platform.session.SessionRepository;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -99,6 +102,11 @@ public class SignalNodeHandler implements SignalNodesApi {
       String nodeId, Mono<AgentEnrolment> body, ServerWebExchange exchange) {
     return body.flatMap(
         enrolment -> {
+          try {
+            TunnelTargets.check("targets", enrolment.getTargets());
+          } catch (ApiProblem e) {
+            return Mono.error(e);
+          }
           UUID id = UUID.randomUUID();
           String hostname = enrolment.getHostname();
           Mono<Agent> enrol =
@@ -131,7 +139,8 @@ public class SignalNodeHandler implements SignalNodesApi {
                                               enrolment.getVersion(),
                                               enrolment.getPublicKey(),
                                               enrolment.getDtlsFingerprint(),
-                                              nodeId)
+                                              nodeId,
+                                              enrolment.getTargets())
                                           .then(
                                               agentAudit(
                                                   "agent:" + name,
@@ -142,7 +151,9 @@ public class SignalNodeHandler implements SignalNodesApi {
                                                       + " agent, join token "
                                                       + grant.tokenId()
                                                       + ", node "
-                                                      + nodeId))
+                                                      + nodeId
+                                                      + declared(
+                                                          grant.kind(), enrolment.getTargets())))
                                           .then(
                                               grant.kind() == AgentKind.CONTAINER
                                                   ? launcher.agentEnrolled(grant.tokenId(), id)
@@ -174,6 +185,12 @@ public class SignalNodeHandler implements SignalNodesApi {
       String nodeId, Mono<AgentConnection> body, ServerWebExchange exchange) {
     return body.flatMap(
         connection -> {
+          // Checked before the proof, whose single use a refused declaration must not spend.
+          try {
+            TunnelTargets.check("targets", connection.getTargets());
+          } catch (ApiProblem e) {
+            return Mono.error(e);
+          }
           UUID agentId;
           try {
             agentId = AgentProofs.claimedAgent(connection.getProof());
@@ -208,7 +225,9 @@ public class SignalNodeHandler implements SignalNodesApi {
                         .onErrorResume(
                             InvalidCredentialsException.class,
                             e -> refuseProof(actor, agent, e.getMessage(), nodeId))
-                        .then(agents.connected(agentId, nodeId))
+                        .then(
+                            agents.connected(
+                                agentId, nodeId, agent.kind(), connection.getTargets()))
                         .flatMap(
                             admitted ->
                                 agentAudit(
@@ -216,7 +235,9 @@ public class SignalNodeHandler implements SignalNodesApi {
                                     "agent.connect",
                                     agentId + " (" + agent.name() + ")",
                                     AuditOutcome.SUCCESS,
-                                    "node " + nodeId))
+                                    "node "
+                                        + nodeId
+                                        + declared(agent.kind(), connection.getTargets())))
                         .then(agents.find(agentId))
                         .map(row -> ResponseEntity.ok(row.toApi()));
                   });
@@ -382,6 +403,17 @@ public class SignalNodeHandler implements SignalNodesApi {
                             + refusal.getReason(),
                         refusal.getSourceAddress())))
         .thenReturn(ResponseEntity.noContent().build());
+  }
+
+  // What an edge node exposes is part of what an auditor must be able to see change.
+  private static String declared(AgentKind kind, List<TunnelTarget> targets) {
+    if (kind != AgentKind.NODE) {
+      return "";
+    }
+    List<TunnelTarget> kept = TunnelTargets.kept(kind, targets);
+    return kept.isEmpty()
+        ? ", targets: none"
+        : ", targets: " + String.join(", ", kept.stream().map(TunnelTarget::getName).toList());
   }
 
   private static String summary(Session s) {

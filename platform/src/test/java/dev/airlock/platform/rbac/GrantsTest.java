@@ -38,6 +38,61 @@ class GrantsTest {
     assertThat(grants.allows("agent", "view", BLUE)).isTrue();
   }
 
+  @Test
+  void anSshLoginNeedsAnAllowRuleListingItOrAStar() {
+    Rule deployOnBlue = rule(Rule.EffectEnum.ALLOW, Verb.CONNECT, BLUE).logins(List.of("deploy"));
+    Grants grants = new Grants(List.of(deployOnBlue));
+    assertThat(grants.allowsLogin(BLUE, "deploy")).isTrue();
+    assertThat(grants.allowsLogin(BLUE, "root")).isFalse();
+    assertThat(grants.allowsLogin(RED, "deploy")).as("other labels").isFalse();
+
+    Grants noLogins = new Grants(List.of(rule(Rule.EffectEnum.ALLOW, Verb.CONNECT, BLUE)));
+    assertThat(noLogins.allows("agent", "connect", BLUE)).isTrue();
+    assertThat(noLogins.allowsLogin(BLUE, "deploy")).as("an allow without logins").isFalse();
+
+    Grants anyone =
+        new Grants(List.of(rule(Rule.EffectEnum.ALLOW, Verb.STAR, Map.of()).logins(List.of("*"))));
+    assertThat(anyone.allowsLogin(RED, "root")).isTrue();
+
+    Rule viewOnly = rule(Rule.EffectEnum.ALLOW, Verb.VIEW, BLUE).logins(List.of("*"));
+    assertThat(new Grants(List.of(viewOnly)).allowsLogin(BLUE, "deploy"))
+        .as("logins on a rule that does not cover connect")
+        .isFalse();
+  }
+
+  @Test
+  void aDenyRuleListingALoginRefusesThatLoginOnly() {
+    Grants grants =
+        new Grants(
+            List.of(
+                rule(Rule.EffectEnum.ALLOW, Verb.CONNECT, Map.of()).logins(List.of("*")),
+                rule(Rule.EffectEnum.DENY, Verb.STAR, RED).logins(List.of("root"))));
+    assertThat(grants.allowsLogin(RED, "root")).isFalse();
+    assertThat(grants.allowsLogin(BLUE, "root")).as("the deny selects red only").isTrue();
+    assertThat(grants.allowsLogin(RED, "deploy")).isTrue();
+    assertThat(grants.allows("agent", "connect", RED)).as("connect itself").isTrue();
+    assertThat(grants.mayAllow("agent", "connect")).isTrue();
+
+    Grants denyAnyLogin =
+        new Grants(
+            List.of(
+                rule(Rule.EffectEnum.ALLOW, Verb.CONNECT, Map.of()).logins(List.of("deploy")),
+                rule(Rule.EffectEnum.DENY, Verb.CONNECT, Map.of()).logins(List.of("*"))));
+    assertThat(denyAnyLogin.allowsLogin(BLUE, "deploy")).isFalse();
+    assertThat(denyAnyLogin.allows("agent", "connect", BLUE)).isTrue();
+  }
+
+  @Test
+  void aDenyOfConnectWithoutLoginsRefusesEveryLogin() {
+    Grants grants =
+        new Grants(
+            List.of(
+                rule(Rule.EffectEnum.ALLOW, Verb.CONNECT, Map.of()).logins(List.of("*")),
+                rule(Rule.EffectEnum.DENY, Verb.CONNECT, RED)));
+    assertThat(grants.allowsLogin(RED, "deploy")).isFalse();
+    assertThat(grants.allowsLogin(BLUE, "deploy")).isTrue();
+  }
+
   private static Rule rule(Rule.EffectEnum effect, Verb verb, Map<String, String> labels) {
     Rule rule = new Rule(effect, List.of(ResourceKind.AGENT), List.of(verb));
     rule.setLabels(labels);
