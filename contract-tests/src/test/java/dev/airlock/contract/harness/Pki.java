@@ -23,19 +23,24 @@ public final class Pki {
     return pki;
   }
 
-  /** Issues a server certificate for {@code localhost} and 127.0.0.1. */
-  public void server(String name) throws IOException, InterruptedException {
-    DockerEngine.run(
-        List.of(
-            script.toString(),
-            "server",
-            dir.toString(),
-            name,
-            "--dns",
-            "localhost",
-            "--ip",
-            "127.0.0.1"),
-        60);
+  /** Issues a server certificate for {@code localhost}, 127.0.0.1 and {@code moreAddresses}. */
+  public void server(String name, String... moreAddresses)
+      throws IOException, InterruptedException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                script.toString(),
+                "server",
+                dir.toString(),
+                name,
+                "--dns",
+                "localhost",
+                "--ip",
+                "127.0.0.1"));
+    for (String address : moreAddresses) {
+      command.addAll(List.of("--ip", address));
+    }
+    DockerEngine.run(command, 60);
   }
 
   /** Issues a client certificate. */
