@@ -220,49 +220,58 @@ final class AgentConnection {
         welcome.getHeartbeatSeconds() == null || welcome.getHeartbeatSeconds() < 1
             ? 15
             : welcome.getHeartbeatSeconds();
-    TunnelLink link = openTunnel(opened, welcome);
-    return Flux.interval(Duration.ofSeconds(seconds))
-        .subscribe(
-            tick -> {
-              opened.send(new SignalMessage().type(MessageType.HEARTBEAT));
-              if (link != null) {
-                // Keeps the tunnel connection up, and brings it back after it dropped.
-                link.open()
-                    .subscribe(
-                        ok -> {},
-                        error ->
-                            log.warn(
-                                "The tunnel to {} does not answer: {}",
-                                link.url(),
-                                error.toString()));
-              }
-            });
+    Disposable tunnelSetup = openTunnel(opened, welcome);
+    Disposable heartbeat =
+        Flux.interval(Duration.ofSeconds(seconds))
+            .subscribe(
+                tick -> {
+                  opened.send(new SignalMessage().type(MessageType.HEARTBEAT));
+                  TunnelLink link = tunnel;
+                  if (link != null) {
+                    // Keeps the tunnel connection up, and brings it back after it dropped.
+                    link.open()
+                        .subscribe(
+                            ok -> {},
+                            error ->
+                                log.warn(
+                                    "The tunnel to {} does not answer: {}",
+                                    link.url(),
+                                    error.toString()));
+                  }
+                });
+    return Disposables.composite(tunnelSetup, heartbeat);
   }
 
-  /** An edge node opens its tunnel where {@code welcome} says; null for other agents. */
-  private TunnelLink openTunnel(SignalSocket opened, SignalMessage welcome) {
+  /**
+   * An edge node opens its tunnel where {@code welcome} says; nothing for other agents. Disposing
+   * the result (the socket closed) drops a tunnel still being set up.
+   */
+  private Disposable openTunnel(SignalSocket opened, SignalMessage welcome) {
     if (config.targets().isEmpty()) {
-      return null;
+      return Disposables.disposed();
     }
     if (welcome.getTunnelUrl() == null) {
       log.warn(
           "This agent declares {} but the signal node offers no tunnel (is the agent enrolled"
               + " as a node, and are tunnels on at the node?)",
           config.targets());
-      return null;
+      return Disposables.disposed();
     }
-    TunnelLink link =
-        new TunnelLink(URI.create(welcome.getTunnelUrl()), config.targets(), config.caFile());
-    tunnel = link;
-    link.open()
+    URI url = URI.create(welcome.getTunnelUrl());
+    // Reading the CA file (or the JVM's trust store) blocks: not on this event loop.
+    return Mono.fromCallable(() -> new TunnelLink(url, config.targets(), config.caFile()))
+        .subscribeOn(Schedulers.boundedElastic())
+        .flatMap(
+            link -> {
+              tunnel = link;
+              return link.open().thenReturn(link);
+            })
         .subscribe(
-            ok -> log.info("Tunnel up at {}, exposing {}", link.url(), config.targets()),
+            link -> log.info("Tunnel up at {}, exposing {}", link.url(), config.targets()),
             error -> {
-              log.warn(
-                  "Cannot open the tunnel at {}: {}; reconnecting", link.url(), error.toString());
+              log.warn("Cannot open the tunnel at {}: {}; reconnecting", url, error.toString());
               opened.close(CloseCodes.NORMAL, "tunnel unreachable").subscribe();
             });
-    return link;
   }
 
   private void onMessage(SignalSocket opened, SignalMessage message) {
