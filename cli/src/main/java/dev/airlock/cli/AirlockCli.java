@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
     header = "Airlock's command-line client.",
     description = {
       "Launch, wait for, list and delete ephemeral containers on an Airlock platform, and list"
-          + " the images they are made from.",
+          + " the images they are made from. Reach what edge nodes expose through their reverse"
+          + " tunnels: SSH ('airlock ssh'), web apps and TCP ports ('airlock proxy').",
       "",
       "Credentials: AIRLOCK_API_KEY (an API key, alk_…) with AIRLOCK_URL when both are set, as"
           + " in CI scripts; otherwise the login stored by 'airlock login' (in"
@@ -46,6 +47,9 @@ import picocli.CommandLine.Spec;
       LogoutCommand.class,
       ContainersCommand.class,
       ImagesCommand.class,
+      NodesCommand.class,
+      SshCommand.class,
+      ProxyCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class AirlockCli implements Callable<Integer> {
@@ -115,6 +119,13 @@ public final class AirlockCli implements Callable<Integer> {
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
     commandLine.setOut(new PrintWriter(context.out(), true));
     commandLine.setErr(new PrintWriter(context.err(), true));
+    // ssh's own options and the remote command follow 'airlock ssh' as they are: they are read as
+    // ssh reads them, not by picocli.
+    commandLine
+        .getSubcommands()
+        .get("ssh")
+        .setUnmatchedOptionsArePositionalParams(true)
+        .setStopAtPositional(true);
     inheritExitCodes(commandLine);
     return commandLine;
   }

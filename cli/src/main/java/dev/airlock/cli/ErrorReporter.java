@@ -3,6 +3,7 @@ package dev.airlock.cli;
 import dev.airlock.sdk.AirlockProblemException;
 import dev.airlock.sdk.ContainerLauncher.ContainerFailedException;
 import dev.airlock.sdk.ContainerLauncher.ContainerTimeoutException;
+import dev.airlock.sdk.connect.AirlockConnectException;
 import dev.airlock.sdk.model.Container;
 import dev.airlock.sdk.model.ContainerState;
 import java.io.PrintStream;
@@ -68,6 +69,14 @@ final class ErrorReporter {
     return verdict.status();
   }
 
+  /**
+   * The line {@link #report(Throwable)} would print for the failure, masked, without printing it:
+   * for failures that do not end the command (one connection of a listener).
+   */
+  String line(Throwable failure) {
+    return mask(verdict(Exceptions.unwrap(failure)).line());
+  }
+
   /** An exit status and the line that explains it. */
   record Verdict(int status, String line) {}
 
@@ -83,6 +92,9 @@ final class ErrorReporter {
     }
     if (error instanceof ContainerTimeoutException timedOut) {
       return timedOut(timedOut);
+    }
+    if (error instanceof AirlockConnectException tunnel) {
+      return new Verdict(ExitStatus.TUNNEL_FAILED, tunnel.getMessage());
     }
     if (error instanceof WebClientRequestException request) {
       return new Verdict(
@@ -133,6 +145,9 @@ final class ErrorReporter {
       }
     } else if (status == 400) {
       exit = ExitStatus.USAGE;
+    } else if (status == 409 && type.endsWith(":agent-offline")) {
+      exit = ExitStatus.RETRY_LATER;
+      line.append(" (retry when it is back online)");
     } else if (status == 429 || status == 502 || status == 503 || status == 504) {
       exit = ExitStatus.RETRY_LATER;
       Duration retryAfter = problem.retryAfter().orElse(null);

@@ -18,10 +18,15 @@ final class ExitStatus {
   /** Not logged in, the login expired, or the credentials were refused or lack the permission. */
   static final int CREDENTIALS = 3;
 
-  /** The container or image does not exist (or is not visible to the caller). */
+  /**
+   * The container, image, node or tunnel target does not exist (or is not visible to the caller).
+   */
   static final int NOT_FOUND = 4;
 
-  /** The platform is unreachable or temporarily unavailable, or the caller is over quota. */
+  /**
+   * The platform is unreachable or temporarily unavailable, the caller is over quota, or the node
+   * to reach is offline.
+   */
   static final int RETRY_LATER = 5;
 
   /** The container failed (or was deleted) instead of becoming ready. */
@@ -30,16 +35,23 @@ final class ExitStatus {
   /** The container was not ready (or not deleted) within the timeout. */
   static final int TIMED_OUT = 7;
 
+  /**
+   * A tunnel could not be opened or broke: the signal node was unreachable, the node could not
+   * reach its target, the session was terminated, …
+   */
+  static final int TUNNEL_FAILED = 8;
+
   /** The lines of {@code --help}'s "Exit status" list, as picocli takes them ("code:text"). */
   static final String[] HELP = {
     OK + ":success",
     UNEXPECTED + ":unexpected error",
     USAGE + ":usage error: a wrong command, option or value",
     CREDENTIALS + ":not logged in, login expired, or credentials refused",
-    NOT_FOUND + ":not found (container, image)",
+    NOT_FOUND + ":not found (container, image, node, tunnel target)",
     RETRY_LATER + ":unreachable, temporarily unavailable or over quota: retry later",
     CONTAINER_FAILED + ":the container failed (its reason is printed)",
     TIMED_OUT + ":timed out waiting (--wait)",
+    TUNNEL_FAILED + ":the tunnel could not be opened or broke (the line says why)",
   };
 
   private ExitStatus() {}

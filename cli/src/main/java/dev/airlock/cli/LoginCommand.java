@@ -37,11 +37,11 @@ final class LoginCommand implements Callable<Integer> {
   static final String DEFAULT_URL = "http://localhost:8080";
 
   @Option(
-      names = "--url",
+      names = {"--url", "--proxy"},
       paramLabel = "URL",
       description =
-          "The platform, e.g. https://airlock.example.com. Default: $AIRLOCK_URL, else the"
-              + " last login's, else "
+          "The platform, e.g. https://airlock.example.com (--proxy is another name for it, as"
+              + " in other remote-access tools). Default: $AIRLOCK_URL, else the last login's, else "
               + DEFAULT_URL
               + ".")
   String url;

@@ -48,7 +48,16 @@ class ArgumentsTest {
 
     assertThat(result.exit()).isZero();
     assertThat(result.out())
-        .contains("login", "logout", "containers", "images", "AIRLOCK_API_KEY", "AIRLOCK_URL")
+        .contains(
+            "login",
+            "logout",
+            "containers",
+            "images",
+            "nodes",
+            "ssh",
+            "proxy",
+            "AIRLOCK_API_KEY",
+            "AIRLOCK_URL")
         .contains(
             "0   success",
             "1   unexpected error",
@@ -57,7 +66,8 @@ class ArgumentsTest {
             "4   not found",
             "5   unreachable, temporarily unavailable or over quota",
             "6   the container failed",
-            "7   timed out waiting");
+            "7   timed out waiting",
+            "8   the tunnel could not be opened or broke");
   }
 
   @Test
@@ -70,11 +80,18 @@ class ArgumentsTest {
           {"containers", "rm", "--help"},
           {"images", "ls", "--help"},
           {"login", "--help"},
-          {"logout", "--help"}
+          {"logout", "--help"},
+          {"nodes", "ls", "--help"},
+          {"ssh", "--help"},
+          {"proxy", "ssh", "--help"},
+          {"proxy", "app", "--help"},
+          {"proxy", "tcp", "--help"}
         }) {
       Result result = cli().run(command);
       assertThat(result.exit()).as("%s", (Object) command).isZero();
-      assertThat(result.out()).as("%s", (Object) command).contains("Exit status:", "7   timed out");
+      assertThat(result.out())
+          .as("%s", (Object) command)
+          .contains("Exit status:", "7   timed out", "8   the tunnel");
     }
   }
 

@@ -2,11 +2,18 @@ package dev.airlock.cli;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Runs the CLI in-process, as {@code main} would but without {@code System.exit}: with its own
@@ -52,17 +59,100 @@ final class CliRunner {
   }
 
   Result runWithInput(String stdin, String... args) {
+    return runWithInput(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), args);
+  }
+
+  Result runWithInput(InputStream stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    CliContext context =
-        new CliContext(
-            env,
-            new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            null);
-    int exit = AirlockCli.run(args, context);
+    int exit = AirlockCli.run(args, context(stdin, out, err));
     return new Result(
         exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /** Starts a command that runs until stopped (a listener) on a thread of its own. */
+  Running start(String... args) {
+    return new Running(this, args);
+  }
+
+  private CliContext context(InputStream stdin, OutputStream out, OutputStream err) {
+    return new CliContext(
+        env,
+        stdin,
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8),
+        null);
+  }
+
+  /** A command running on its own thread, its output readable while it runs. */
+  static final class Running {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    private final Thread thread;
+
+    private Running(CliRunner runner, String[] args) {
+      CliContext context = runner.context(new ByteArrayInputStream(new byte[0]), out, err);
+      thread =
+          new Thread(
+              () -> exit.complete(AirlockCli.run(args, context)), "cli-" + String.join("-", args));
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    String out() {
+      synchronized (out) {
+        return out.toString(StandardCharsets.UTF_8);
+      }
+    }
+
+    String err() {
+      synchronized (err) {
+        return err.toString(StandardCharsets.UTF_8);
+      }
+    }
+
+    /** Waits until standard output has a line matching {@code pattern}, and returns its match. */
+    Matcher awaitOut(Pattern pattern, Duration timeout) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < deadline) {
+        Matcher matcher = pattern.matcher(out());
+        if (matcher.find()) {
+          return matcher;
+        }
+        if (exit.isDone()) {
+          break;
+        }
+        Thread.sleep(20);
+      }
+      throw new AssertionError(
+          "no output matching "
+              + pattern
+              + " (exit "
+              + exit.getNow(null)
+              + ")\n--- stdout:\n"
+              + out()
+              + "--- stderr:\n"
+              + err());
+    }
+
+    /** Waits until standard error has {@code text}. */
+    void awaitErr(String text, Duration timeout) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!err().contains(text)) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("no '" + text + "' on stderr:\n" + err());
+        }
+        Thread.sleep(20);
+      }
+    }
+
+    /** Interrupts the command (as Ctrl-C would end it) and returns how it ended. */
+    Result stop(Duration timeout) throws Exception {
+      thread.interrupt();
+      int status = exit.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return new Result(status, out(), err());
+    }
   }
 }

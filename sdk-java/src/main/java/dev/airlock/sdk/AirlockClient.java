@@ -18,6 +18,8 @@ import dev.airlock.sdk.connect.RemoteSession;
 import dev.airlock.sdk.connect.SessionConnector;
 import dev.airlock.sdk.invoker.ApiClient;
 import dev.airlock.sdk.model.TokenPair;
+import dev.airlock.sdk.tunnel.TunnelConnector;
+import dev.airlock.sdk.tunnel.TunnelStream;
 import io.netty.channel.ChannelOption;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -87,6 +89,7 @@ public final class AirlockClient {
   private final ContainersApi containers;
   private final ProvisionersApi provisioners;
   private final SessionConnector connector;
+  private final TunnelConnector tunnels;
 
   /**
    * @param transport JSON codecs and problem mapping, no credentials
@@ -127,6 +130,7 @@ public final class AirlockClient {
     this.containers = new ContainersApi(authenticated);
     this.provisioners = new ProvisionersApi(authenticated);
     this.connector = new SessionConnector(sessions);
+    this.tunnels = new TunnelConnector(sessions);
   }
 
   /** Starts configuring a client; {@link Builder#baseUrl(String)} is required. */
@@ -302,6 +306,44 @@ public final class AirlockClient {
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(options, "options");
     return connector.connect(target, options);
+  }
+
+  /**
+   * Opens a byte stream to {@code tunnelTarget} on the edge node {@code node}, waiting at most
+   * {@link TunnelConnector#DEFAULT_OPEN_TIMEOUT} for the signal node and then for the stream.
+   *
+   * @see #tunnel(String, String, String, Duration)
+   */
+  public Mono<TunnelStream> tunnel(String node, String tunnelTarget, String login) {
+    return tunnel(node, tunnelTarget, login, TunnelConnector.DEFAULT_OPEN_TIMEOUT);
+  }
+
+  /**
+   * Opens a byte stream to a target the edge node {@code node} declares, through its reverse
+   * tunnel: creates a {@code tunnel} session on the platform ({@code POST /api/v1/sessions}, which
+   * checks the caller's rules on the node's labels and, for {@code ssh}, the login), connects to
+   * the signal node holding the node with the single-use connect token, and waits for its {@code
+   * welcome}, which comes once the node has connected to the target.
+   *
+   * @param node the node's name or id
+   * @param tunnelTarget {@code ssh}, {@code app:NAME} or {@code tcp:PORT}, one of the node's {@code
+   *     targets}
+   * @param login for {@code ssh}, the account to log in as (the caller's rules must allow it; the
+   *     node's {@code sshd} authenticates the user as usual); {@code null} for other targets
+   * @param timeout the limit for reaching the signal node, and then again for the stream to open
+   * @return the open stream; fails with an {@link AirlockProblemException} when the platform
+   *     refuses (403 {@code forbidden}, 404 {@code not-found} or {@code tunnel-target-unknown}, 409
+   *     {@code agent-offline}, 400 for a malformed target or login), and with a {@link
+   *     dev.airlock.sdk.tunnel.TunnelException} when the signal node cannot be reached, does not
+   *     answer in time, or closes the socket (its close code: 4502 the node cannot reach the
+   *     target, with the node's reason; 4404 the node is not connected there; 4401 or 4409 the
+   *     connect token was refused or already used; 4410 the session was terminated)
+   */
+  public Mono<TunnelStream> tunnel(
+      String node, String tunnelTarget, String login, Duration timeout) {
+    Objects.requireNonNull(node, "node");
+    Objects.requireNonNull(tunnelTarget, "tunnelTarget");
+    return tunnels.open(node, tunnelTarget, login, timeout);
   }
 
   /** The calls signal nodes make (role {@code signal-node}); not for users' programs. */
