@@ -25,6 +25,23 @@ public final class TunnelWire {
    */
   public static final int CONNECTION_WINDOW = 32 * 1024 * 1024;
 
+  /**
+   * The largest DATA frame each side accepts: four times HTTP/2's default, so bulk transfers cost a
+   * quarter of the frames.
+   */
+  public static final int MAX_FRAME = 64 * 1024;
+
+  /**
+   * Stream resets each side accepts per {@link #RESET_WINDOW_SECONDS} before it drops the
+   * connection as a reset flood. Netty's default (200 in 30 s) is meant for public servers; a
+   * tunnel ends a stream with a reset whenever a client leaves first, so a node whose users close
+   * hundreds of connections at once (a build farm, a browser) must not lose its tunnel for it.
+   */
+  public static final int MAX_RESETS_PER_SECOND = 20_000;
+
+  /** The window {@link #MAX_RESETS_PER_SECOND} is counted over. */
+  public static final int RESET_WINDOW_SECONDS = 1;
+
   /** HTTP/2's initial connection window. */
   public static final int INITIAL_CONNECTION_WINDOW = 65_535;
 

@@ -68,8 +68,17 @@ public final class TunnelLink {
                 settings ->
                     settings
                         .initialWindowSize(TunnelWire.STREAM_WINDOW)
+                        .maxFrameSize(TunnelWire.MAX_FRAME)
+                        .maxDecodedRstFramesPerWindow(
+                            TunnelWire.MAX_RESETS_PER_SECOND, TunnelWire.RESET_WINDOW_SECONDS)
                         .pingAckTimeout(Duration.ofSeconds(15)))
-            .doOnConnected(stream -> openConnectionWindow(stream.channel().parent()));
+            // On an HTTP/2 client this is the connection itself (on a server, a stream of it).
+            .doOnConnected(
+                connection ->
+                    openConnectionWindow(
+                        connection.channel().parent() != null
+                            ? connection.channel().parent()
+                            : connection.channel()));
     if ("https".equalsIgnoreCase(url.getScheme())) {
       client =
           client
@@ -132,7 +141,9 @@ public final class TunnelLink {
     Disposable.Swap stream = Disposables.swap();
     streams.put(sessionId, stream);
     stream.update(
-        TcpClient.create()
+        // Unpooled: each stream is its own connection to the target, and the shared pool would cap
+        // them at 500 per target.
+        TcpClient.newConnection()
             .host(target.host())
             .port(target.port())
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) TARGET_CONNECT_TIMEOUT.toMillis())

@@ -46,8 +46,10 @@ public final class SessionConnector {
 
   public SessionConnector(SessionsApi sessions) {
     this.sessions = sessions;
+    // A WebSocket is never handed back to a pool: unpooled, so that the pool's limit of 500
+    // connections per address does not cap how many sessions one client holds.
     this.signalClient =
-        HttpClient.create()
+        HttpClient.newConnection()
             .option(
                 ChannelOption.CONNECT_TIMEOUT_MILLIS,
                 (int) ConnectOptions.DEFAULT_SIGNAL_TIMEOUT.toMillis());

@@ -37,8 +37,10 @@ public final class TunnelConnector {
 
   public TunnelConnector(SessionsApi sessions) {
     this.sessions = sessions;
+    // A WebSocket is never handed back to a pool: unpooled, so that the pool's limit of 500
+    // connections per address does not cap how many streams one client holds.
     this.signalClient =
-        HttpClient.create()
+        HttpClient.newConnection()
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) DEFAULT_OPEN_TIMEOUT.toMillis());
   }
 

@@ -62,7 +62,10 @@ public class TunnelServer implements SmartLifecycle {
                 settings ->
                     settings
                         .maxConcurrentStreams(properties.maxStreamsPerNode())
-                        .initialWindowSize(TunnelWire.STREAM_WINDOW))
+                        .initialWindowSize(TunnelWire.STREAM_WINDOW)
+                        .maxFrameSize(TunnelWire.MAX_FRAME)
+                        .maxDecodedRstFramesPerWindow(
+                            TunnelWire.MAX_RESETS_PER_SECOND, TunnelWire.RESET_WINDOW_SECONDS))
             .idleTimeout(Duration.ofMinutes(10))
             .doOnConnection(stream -> openConnectionWindow(stream.channel().parent()))
             .route(
