@@ -21,7 +21,6 @@ import dev.airlock.sdk.model.Image;
 import dev.airlock.sdk.model.ImageSpec;
 import dev.airlock.sdk.model.ImageVariable;
 import dev.airlock.sdk.model.IsolationLevel;
-import dev.airlock.sdk.model.PasswordChange;
 import dev.airlock.sdk.model.ProvisionerSpec;
 import dev.airlock.sdk.model.SessionCreate;
 import dev.airlock.sdk.model.SessionCreated;
@@ -132,19 +131,12 @@ class ContainerContractTest {
                 "--airlock.containers.signal-url=ws://127.0.0.1:" + signalPort));
     toClose.add(platform);
     platform.awaitHealthy(START);
-    String oneTime = platform.initialAdminPassword(Duration.ofSeconds(20));
     proxy =
         ValidatingProxy.start(
             Path.of(System.getProperty("airlock.spec")).toAbsolutePath(), platform.baseUrl());
     toClose.add(proxy);
-    admin = AirlockClient.builder().baseUrl(proxy.baseUrl()).build();
-    admin.login("admin", oneTime).block(CALL);
-    admin
-        .auth()
-        .changePassword(
-            new PasswordChange().currentPassword(oneTime).newPassword("container admin password"))
-        .block(CALL);
-    admin.login("admin", "container admin password").block(CALL);
+    admin =
+        ContractPlatform.firstAdministrator(platform, proxy.baseUrl(), "container admin password");
     adminKey =
         admin
             .apiKeys()

@@ -1,7 +1,6 @@
 package dev.airlock.contract.harness;
 
 import dev.airlock.sdk.AirlockClient;
-import dev.airlock.sdk.model.PasswordChange;
 import dev.airlock.sdk.model.ProvisionerSpec;
 import dev.airlock.sdk.model.UserCreate;
 import dev.airlock.testkit.ManagedProcess;
@@ -90,14 +89,9 @@ public final class ContainerStack implements AutoCloseable {
             args);
     toClose.add(platform);
     platform.awaitHealthy(START);
-    String oneTime = platform.initialAdminPassword(Duration.ofSeconds(20));
-    admin = AirlockClient.builder().baseUrl(platform.baseUrl().toString()).build();
-    admin.login("admin", oneTime).block(CALL);
-    admin
-        .auth()
-        .changePassword(new PasswordChange().currentPassword(oneTime).newPassword(ADMIN_PASSWORD))
-        .block(CALL);
-    admin.login("admin", ADMIN_PASSWORD).block(CALL);
+    admin =
+        ContractPlatform.firstAdministrator(
+            platform, platform.baseUrl().toString(), ADMIN_PASSWORD);
 
     platform.dataFile(PlatformProcess.SIGNAL_NODE_KEY_FILE, Duration.ofSeconds(20));
     ManagedProcess signal =

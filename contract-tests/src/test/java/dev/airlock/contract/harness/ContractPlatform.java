@@ -76,6 +76,25 @@ public final class ContractPlatform implements AutoCloseable {
    * @throws IllegalStateException with the reason (a missing jar, an unreachable database, the
    *     platform's output when it does not become healthy)
    */
+  /**
+   * The first start's administrator, logged in through {@code baseUrl} (the platform itself or a
+   * {@link ValidatingProxy} in front of it) after replacing the one-time password with {@code
+   * password}.
+   */
+  public static AirlockClient firstAdministrator(
+      PlatformProcess platform, String baseUrl, String password)
+      throws IOException, InterruptedException {
+    String oneTime = platform.initialAdminPassword(Duration.ofSeconds(20));
+    AirlockClient admin = AirlockClient.builder().baseUrl(baseUrl).build();
+    admin.login(ADMIN_USERNAME, oneTime).block(CALL_TIMEOUT);
+    admin
+        .auth()
+        .changePassword(new PasswordChange().currentPassword(oneTime).newPassword(password))
+        .block(CALL_TIMEOUT);
+    admin.login(ADMIN_USERNAME, password).block(CALL_TIMEOUT);
+    return admin;
+  }
+
   /** The platform's boot jar under test. */
   public static Path platformJar() {
     return configuredPath(

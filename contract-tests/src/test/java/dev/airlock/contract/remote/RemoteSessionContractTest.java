@@ -19,7 +19,6 @@ import dev.airlock.sdk.model.ApiKeyCreate;
 import dev.airlock.sdk.model.AuditEvent;
 import dev.airlock.sdk.model.JoinTokenCreate;
 import dev.airlock.sdk.model.JoinTokenCreated;
-import dev.airlock.sdk.model.PasswordChange;
 import dev.airlock.sdk.model.ResourceKind;
 import dev.airlock.sdk.model.RoleCreate;
 import dev.airlock.sdk.model.Rule;
@@ -113,17 +112,11 @@ class RemoteSessionContractTest {
                 "--airlock.sessions.connect-token-ttl=15s"));
     toClose.add(platform);
     platform.awaitHealthy(START);
-    String oneTime = platform.initialAdminPassword(Duration.ofSeconds(20));
     proxy = ValidatingProxy.start(specPath(), platform.baseUrl());
     toClose.add(proxy);
-    admin = AirlockClient.builder().baseUrl(proxy.baseUrl()).build();
-    admin.login("admin", oneTime).block(CALL);
-    String password = "remote access admin password";
-    admin
-        .auth()
-        .changePassword(new PasswordChange().currentPassword(oneTime).newPassword(password))
-        .block(CALL);
-    admin.login("admin", password).block(CALL);
+    admin =
+        ContractPlatform.firstAdministrator(
+            platform, proxy.baseUrl(), "remote access admin password");
     adminKey =
         admin
             .apiKeys()

@@ -16,7 +16,6 @@ import dev.airlock.sdk.model.ApiKeyCreate;
 import dev.airlock.sdk.model.AuditEvent;
 import dev.airlock.sdk.model.AuditOutcome;
 import dev.airlock.sdk.model.JoinTokenCreate;
-import dev.airlock.sdk.model.PasswordChange;
 import dev.airlock.sdk.model.ResourceKind;
 import dev.airlock.sdk.model.RoleCreate;
 import dev.airlock.sdk.model.Rule;
@@ -116,20 +115,14 @@ class TunnelContractTest {
             List.of());
     toClose.add(platform);
     platform.awaitHealthy(START);
-    String oneTime = platform.initialAdminPassword(Duration.ofSeconds(20));
     proxy = ValidatingProxy.start(specPath(), platform.baseUrl());
     toClose.add(proxy);
-    admin = AirlockClient.builder().baseUrl(proxy.baseUrl()).build();
-    admin.login("admin", oneTime).block(CALL);
-    String password = "tunnel test admin password";
-    admin
-        .auth()
-        .changePassword(new PasswordChange().currentPassword(oneTime).newPassword(password))
-        .block(CALL);
-    admin.login("admin", password).block(CALL);
+    admin =
+        ContractPlatform.firstAdministrator(
+            platform, proxy.baseUrl(), "tunnel test admin password");
     audit = new AuditTrail(() -> admin);
-    Path keyFile = dataDir.resolve("signal-node-key");
-    awaitFile(keyFile);
+    platform.dataFile(PlatformProcess.SIGNAL_NODE_KEY_FILE, Duration.ofSeconds(30));
+    Path keyFile = dataDir.resolve(PlatformProcess.SIGNAL_NODE_KEY_FILE);
 
     // The signal node: its tunnel endpoint presents a certificate of the deployment's CA for the
     // address the edge dials, reached through a relay the test can cut.
@@ -608,14 +601,6 @@ class TunnelContractTest {
     if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
       throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
     }
-  }
-
-  private static void awaitFile(Path file) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!Files.isRegularFile(file) && Instant.now().isBefore(deadline)) {
-      Thread.sleep(100);
-    }
-    assertThat(file).as("the local signal node's key file").isRegularFile();
   }
 
   private static Path repo() {
