@@ -133,7 +133,7 @@ log "platform on :$PLATFORM_PORT, database $DB, work $WORK"
   --airlock.provisioning.key-file="$PKI/platform-key.pem" \
   --airlock.provisioning.ca-file="$PKI/ca.pem" \
   --airlock.containers.max-per-user=100 \
-  --airlock.containers.warm-pool-interval=1s \
+  --airlock.jobs.warm-pool.cron='* * * * * *' \
   --airlock.containers.signal-url="ws://127.0.0.1:$SIGNAL_PORT" \
   >"$WORK/platform.log" 2>&1 &
 PLATFORM_PID=$!

@@ -2,6 +2,7 @@ package dev.airlock.platform;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -19,6 +20,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param signal how signal nodes reach the platform
  * @param containers quotas and timings of browser-isolation containers
  * @param provisioning how the platform calls provisioners (mutual TLS, timeouts, resilience)
+ * @param jobs per-job schedules, by job name ({@code GET /api/v1/jobs} lists the jobs)
+ * @param audit how long audit events stay in the live log and in the archive
  */
 @ConfigurationProperties("airlock")
 public record AirlockProperties(
@@ -30,7 +33,49 @@ public record AirlockProperties(
     @DefaultValue Sessions sessions,
     @DefaultValue Signal signal,
     @DefaultValue Containers containers,
-    @DefaultValue Provisioning provisioning) {
+    @DefaultValue Provisioning provisioning,
+    Map<String, JobSettings> jobs,
+    @DefaultValue Audit audit) {
+
+  public AirlockProperties {
+    jobs = jobs == null ? Map.of() : Map.copyOf(jobs);
+  }
+
+  /**
+   * One job's settings, {@code airlock.jobs.<name>.*}; unset values keep the job's defaults.
+   *
+   * @param cron when it runs: six fields, second minute hour day month weekday (UTC), or a macro
+   *     such as {@code @daily}
+   * @param enabled whether the schedule fires (an administrator can still run it by hand)
+   */
+  public record JobSettings(String cron, Boolean enabled) {}
+
+  /**
+   * @param retention events older than this leave the live log for the archive (job {@code
+   *     audit-archive})
+   * @param archiveRetention archive batches whose newest event is older than this are deleted;
+   *     {@code 0} keeps them for ever
+   * @param batchSize events per archive batch
+   */
+  public record Audit(
+      @DefaultValue("90d") Duration retention,
+      @DefaultValue("365d") Duration archiveRetention,
+      @DefaultValue("1000") int batchSize) {
+    public Audit {
+      if (retention.isNegative() || retention.isZero()) {
+        throw new IllegalArgumentException(
+            "airlock.audit.retention: " + retention + " (expected: more than 0)");
+      }
+      if (archiveRetention.isNegative()) {
+        throw new IllegalArgumentException(
+            "airlock.audit.archive-retention: " + archiveRetention + " (expected: 0 or more)");
+      }
+      if (batchSize < 1 || batchSize > 100_000) {
+        throw new IllegalArgumentException(
+            "airlock.audit.batch-size: " + batchSize + " (expected: 1..100000)");
+      }
+    }
+  }
 
   /**
    * @param url {@code mysql://user:password@host:port/database} of a MySQL 8 or MariaDB 10.11+
@@ -128,8 +173,6 @@ public record AirlockProperties(
    *     signal node's public URL
    * @param agentCaFile a CA file mounted for container agents that reach signal over wss:// with a
    *     private CA; empty for none
-   * @param reaperInterval how often expired, idle and orphaned containers are looked for
-   * @param warmPoolInterval how often warm pools are refilled
    * @param idempotencyWindow how long an {@code Idempotency-Key} keeps returning its container
    */
   public record Containers(
@@ -137,8 +180,6 @@ public record AirlockProperties(
       @DefaultValue("120s") Duration startTimeout,
       @DefaultValue("") String signalUrl,
       @DefaultValue("") String agentCaFile,
-      @DefaultValue("15s") Duration reaperInterval,
-      @DefaultValue("5s") Duration warmPoolInterval,
       @DefaultValue("24h") Duration idempotencyWindow) {
     public Containers {
       if (maxPerUser < 1) {

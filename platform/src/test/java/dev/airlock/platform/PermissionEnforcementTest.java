@@ -69,7 +69,9 @@ class PermissionEnforcementTest extends PlatformTestBase {
               .replace("{nodeId}", "node-" + suffix())
               .replace("{containerId}", UUID.randomUUID().toString())
               .replace("{imageName}", "image-" + suffix())
-              .replace("{provisionerName}", "provisioner-" + suffix());
+              .replace("{provisionerName}", "provisioner-" + suffix())
+              .replace("{sourceName}", "directory-" + suffix())
+              .replace("{jobName}", "container-reaper");
       // No session or container exists here (they need an online agent); the contract tests
       // cover reaching one.
       boolean noSuchObject =

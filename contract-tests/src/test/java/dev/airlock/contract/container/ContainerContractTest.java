@@ -125,8 +125,8 @@ class ContainerContractTest {
                 "--airlock.provisioning.open-duration=5s",
                 "--airlock.provisioning.retry-backoff=100ms",
                 "--airlock.containers.max-per-user=2",
-                "--airlock.containers.reaper-interval=1s",
-                "--airlock.containers.warm-pool-interval=1s",
+                "--airlock.jobs.container-reaper.cron=* * * * * *",
+                "--airlock.jobs.warm-pool.cron=* * * * * *",
                 "--airlock.containers.start-timeout=90s",
                 "--airlock.containers.signal-url=ws://127.0.0.1:" + signalPort));
     toClose.add(platform);

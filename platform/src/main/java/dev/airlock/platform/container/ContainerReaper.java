@@ -2,14 +2,14 @@ package dev.airlock.platform.container;
 
 import dev.airlock.platform.AirlockProperties;
 import dev.airlock.platform.api.model.AuditOutcome;
-import dev.airlock.platform.job.ScheduledJobs;
+import dev.airlock.platform.job.Job;
+import dev.airlock.platform.job.JobContext;
 import dev.airlock.platform.provision.ProvisionClient;
 import dev.airlock.platform.provision.ProvisionClients;
 import dev.airlock.platform.provision.ProvisionException;
 import dev.airlock.platform.provision.ProvisionerRepository;
 import dev.airlock.platform.provision.ProvisionerRow;
 import dev.airlock.platform.provision.api.model.Container;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.Map;
@@ -18,8 +18,6 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.context.event.ApplicationReadyEvent;
-import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -31,7 +29,7 @@ import reactor.core.publisher.Mono;
  * gone (or exited) fails. Every action is audited as {@code system}.
  */
 @Component
-public class ContainerReaper {
+public class ContainerReaper implements Job {
 
   private static final Logger log = LoggerFactory.getLogger(ContainerReaper.class);
 
@@ -42,7 +40,6 @@ public class ContainerReaper {
   private final ContainerLauncher launcher;
   private final ProvisionerRepository provisioners;
   private final ProvisionClients clients;
-  private final ScheduledJobs jobs;
   private final AirlockProperties.Containers settings;
 
   public ContainerReaper(
@@ -50,19 +47,41 @@ public class ContainerReaper {
       ContainerLauncher launcher,
       ProvisionerRepository provisioners,
       ProvisionClients clients,
-      ScheduledJobs jobs,
       AirlockProperties properties) {
     this.containers = containers;
     this.launcher = launcher;
     this.provisioners = provisioners;
     this.clients = clients;
-    this.jobs = jobs;
     this.settings = properties.containers();
   }
 
-  @EventListener(ApplicationReadyEvent.class)
-  void start() {
-    jobs.every(JOB, settings.reaperInterval(), Duration.ofMinutes(5), this::reap);
+  @Override
+  public String name() {
+    return JOB;
+  }
+
+  @Override
+  public String description() {
+    return "Stops containers past their TTL or idle timeout, fails those never ready, and removes"
+        + " containers on provisioners that no row accounts for.";
+  }
+
+  @Override
+  public String defaultCron() {
+    return "*/15 * * * * *";
+  }
+
+  @Override
+  public Mono<String> run(JobContext run) {
+    return reap()
+        .mapNotNull(
+            summary -> {
+              run.add("stopped", summary.stopped);
+              run.add("failed", summary.failed);
+              run.add("orphansRemoved", summary.orphansRemoved);
+              run.add("goneFailed", summary.goneFailed);
+              return summary.any() ? summary.toString() : null;
+            });
   }
 
   /** One full pass; emits what it did. */

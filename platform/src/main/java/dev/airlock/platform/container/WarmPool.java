@@ -3,16 +3,14 @@ package dev.airlock.platform.container;
 import dev.airlock.platform.AirlockProperties;
 import dev.airlock.platform.api.model.Image;
 import dev.airlock.platform.image.ImageRepository;
-import dev.airlock.platform.job.ScheduledJobs;
+import dev.airlock.platform.job.Job;
+import dev.airlock.platform.job.JobContext;
 import dev.airlock.platform.provision.ProvisionClients;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.context.event.ApplicationReadyEvent;
-import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -24,7 +22,7 @@ import reactor.core.publisher.Mono;
  * replaced.
  */
 @Component
-public class WarmPool {
+public class WarmPool implements Job {
 
   private static final Logger log = LoggerFactory.getLogger(WarmPool.class);
 
@@ -37,7 +35,6 @@ public class WarmPool {
   private final ContainerRepository containers;
   private final ContainerLauncher launcher;
   private final ProvisionClients clients;
-  private final ScheduledJobs jobs;
   private final AirlockProperties.Containers settings;
 
   public WarmPool(
@@ -45,19 +42,37 @@ public class WarmPool {
       ContainerRepository containers,
       ContainerLauncher launcher,
       ProvisionClients clients,
-      ScheduledJobs jobs,
       AirlockProperties properties) {
     this.images = images;
     this.containers = containers;
     this.launcher = launcher;
     this.clients = clients;
-    this.jobs = jobs;
     this.settings = properties.containers();
   }
 
-  @EventListener(ApplicationReadyEvent.class)
-  void start() {
-    jobs.every(JOB, settings.warmPoolInterval(), Duration.ofMinutes(5), this::refill);
+  @Override
+  public String name() {
+    return JOB;
+  }
+
+  @Override
+  public String description() {
+    return "Keeps each image's warm pool of started, unassigned containers at its size.";
+  }
+
+  @Override
+  public String defaultCron() {
+    return "*/5 * * * * *";
+  }
+
+  @Override
+  public Mono<String> run(JobContext run) {
+    return refill()
+        .mapNotNull(
+            asked -> {
+              run.add("requested", asked);
+              return asked > 0 ? asked + " warm containers requested" : null;
+            });
   }
 
   /** One pass: emits how many warm containers it asked for. */

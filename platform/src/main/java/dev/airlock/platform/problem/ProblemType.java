@@ -31,6 +31,8 @@ public enum ProblemType {
   TOKEN_REPLAYED(HttpStatus.CONFLICT, "Connect token replayed"),
   QUOTA_EXCEEDED(HttpStatus.TOO_MANY_REQUESTS, "Container quota exceeded"),
   PROVISIONING_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "No provisioner available"),
+  JOB_RUNNING(HttpStatus.CONFLICT, "Job running"),
+  DIRECTORY_USER(HttpStatus.CONFLICT, "Directory user"),
   UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "Service unavailable"),
   INTERNAL(HttpStatus.INTERNAL_SERVER_ERROR, "Internal error");
 
