@@ -50,6 +50,7 @@ import picocli.CommandLine.Spec;
       NodesCommand.class,
       SshCommand.class,
       ProxyCommand.class,
+      JobsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class AirlockCli implements Callable<Integer> {

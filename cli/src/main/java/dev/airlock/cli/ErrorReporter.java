@@ -148,6 +148,8 @@ final class ErrorReporter {
     } else if (status == 409 && type.endsWith(":agent-offline")) {
       exit = ExitStatus.RETRY_LATER;
       line.append(" (retry when it is back online)");
+    } else if (status == 409 && type.endsWith(":job-running")) {
+      exit = ExitStatus.RETRY_LATER;
     } else if (status == 429 || status == 502 || status == 503 || status == 504) {
       exit = ExitStatus.RETRY_LATER;
       Duration retryAfter = problem.retryAfter().orElse(null);

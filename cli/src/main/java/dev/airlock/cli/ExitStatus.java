@@ -41,6 +41,9 @@ final class ExitStatus {
    */
   static final int TUNNEL_FAILED = 8;
 
+  /** The job run (with {@code jobs run --wait}) failed or was interrupted. */
+  static final int JOB_FAILED = 9;
+
   /** The lines of {@code --help}'s "Exit status" list, as picocli takes them ("code:text"). */
   static final String[] HELP = {
     OK + ":success",
@@ -52,6 +55,7 @@ final class ExitStatus {
     CONTAINER_FAILED + ":the container failed (its reason is printed)",
     TIMED_OUT + ":timed out waiting (--wait)",
     TUNNEL_FAILED + ":the tunnel could not be opened or broke (the line says why)",
+    JOB_FAILED + ":the job run failed or was interrupted (jobs run --wait; its message is printed)",
   };
 
   private ExitStatus() {}

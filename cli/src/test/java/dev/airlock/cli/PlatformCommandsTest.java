@@ -174,6 +174,47 @@ class PlatformCommandsTest {
   }
 
   @Test
+  void jobsLsShowsEveryJobWithItsSchedule() {
+    Result result = withApiKey().run("jobs", "ls");
+
+    assertThat(result.exit()).as("%s", result).isZero();
+    assertThat(result.out().lines().findFirst().orElseThrow())
+        .startsWith("NAME")
+        .contains("SCHEDULE", "ENABLED", "NEXT RUN", "LAST RUN", "OUTCOME");
+    assertThat(result.out())
+        .containsPattern("(?m)^container-reaper +\\*/15 \\* \\* \\* \\* \\* +yes ")
+        .containsPattern("(?m)^warm-pool +\\*/5 \\* \\* \\* \\* \\* +yes ");
+    assertClean(result);
+  }
+
+  @Test
+  void jobsRunWaitsForTheRunAndItShowsInTheJobsRuns() {
+    Result run = withApiKey().run("jobs", "run", "container-reaper", "--wait");
+
+    assertThat(run.exit()).as("%s", run).isZero();
+    assertThat(run.out())
+        .matches("container-reaper run [0-9a-f-]{36}: succeeded \\(stopped=0 .*\\)\n");
+    String id = run.out().split(" ")[2].replace(":", "");
+
+    Result runs = withApiKey().run("jobs", "runs", "container-reaper", "-o", "json");
+    assertThat(runs.exit()).as("%s", runs).isZero();
+    JsonNode newest = oneDocument(runs.out()).get(0);
+    assertThat(newest.get("id").asText()).isEqualTo(id);
+    assertThat(newest.get("trigger").asText()).isEqualTo("manual");
+    assertThat(newest.get("triggeredBy").asText()).isEqualTo("admin");
+    assertClean(run);
+  }
+
+  @Test
+  void jobsRunOfAnUnknownJobIsNotFound() {
+    Result result = withApiKey().run("jobs", "run", "no-such-job");
+
+    assertThat(result.exit()).as("%s", result).isEqualTo(ExitStatus.NOT_FOUND);
+    assertThat(result.err()).startsWith("airlock: Not found: ").contains("no-such-job");
+    assertClean(result);
+  }
+
+  @Test
   void theStoredLoginIsUsedByTheNextCommands() {
     Result result = CliRunner.withConfigDir(adminConfig).run("containers", "ls");
 

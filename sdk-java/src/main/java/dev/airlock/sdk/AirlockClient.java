@@ -6,8 +6,10 @@ import dev.airlock.sdk.api.ApiKeysApi;
 import dev.airlock.sdk.api.AuditApi;
 import dev.airlock.sdk.api.AuthApi;
 import dev.airlock.sdk.api.ContainersApi;
+import dev.airlock.sdk.api.DirectoryApi;
 import dev.airlock.sdk.api.HealthApi;
 import dev.airlock.sdk.api.ImagesApi;
+import dev.airlock.sdk.api.JobsApi;
 import dev.airlock.sdk.api.ProvisionersApi;
 import dev.airlock.sdk.api.RolesApi;
 import dev.airlock.sdk.api.SessionsApi;
@@ -88,6 +90,8 @@ public final class AirlockClient {
   private final ImagesApi images;
   private final ContainersApi containers;
   private final ProvisionersApi provisioners;
+  private final JobsApi jobs;
+  private final DirectoryApi directory;
   private final SessionConnector connector;
   private final TunnelConnector tunnels;
 
@@ -129,6 +133,8 @@ public final class AirlockClient {
     this.images = new ImagesApi(authenticated);
     this.containers = new ContainersApi(authenticated);
     this.provisioners = new ProvisionersApi(authenticated);
+    this.jobs = new JobsApi(authenticated);
+    this.directory = new DirectoryApi(authenticated);
     this.connector = new SessionConnector(sessions);
     this.tunnels = new TunnelConnector(sessions);
   }
@@ -267,6 +273,19 @@ public final class AirlockClient {
   /** The Docker hosts containers are placed on (admins), with this client's credentials. */
   public ProvisionersApi provisioners() {
     return provisioners;
+  }
+
+  /**
+   * The platform's scheduled jobs (audit archive, directory sync, reaper…): their schedules and
+   * runs, and running one now (admins), with this client's credentials.
+   */
+  public JobsApi jobs() {
+    return jobs;
+  }
+
+  /** The LDAP directories users are synchronised from (admins), with this client's credentials. */
+  public DirectoryApi directory() {
+    return directory;
   }
 
   /**
