@@ -5,8 +5,10 @@ import {
   AuthApi,
   Configuration,
   ContainersApi,
+  DirectoryApi,
   HealthApi,
   ImagesApi,
+  JobsApi,
   RolesApi,
   SessionsApi,
   UsersApi,
@@ -82,6 +84,10 @@ export class AirlockClient {
   readonly images: ImagesApi;
   /** Ephemeral containers: launch, wait for `ready` (`getContainer({ wait: 'ready' })`), delete. */
   readonly containers: ContainersApi;
+  /** The platform's scheduled jobs: schedules, runs, and running one now (administrators). */
+  readonly jobs: JobsApi;
+  /** The LDAP directories users are synchronised from (administrators). */
+  readonly directory: DirectoryApi;
 
   private readonly options: Readonly<AirlockClientOptions>;
   /** An API key or a fixed access token; undefined for a client that logs in. */
@@ -125,6 +131,8 @@ export class AirlockClient {
     this.sessions = new SessionsApi(configuration);
     this.images = new ImagesApi(configuration);
     this.containers = new ContainersApi(configuration);
+    this.jobs = new JobsApi(configuration);
+    this.directory = new DirectoryApi(configuration);
   }
 
   /** The platform's address this client talks to. */
