@@ -51,6 +51,7 @@ import picocli.CommandLine.Spec;
       SshCommand.class,
       ProxyCommand.class,
       JobsCommand.class,
+      AuditCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class AirlockCli implements Callable<Integer> {

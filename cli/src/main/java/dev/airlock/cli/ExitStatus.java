@@ -44,6 +44,9 @@ final class ExitStatus {
   /** The job run (with {@code jobs run --wait}) failed or was interrupted. */
   static final int JOB_FAILED = 9;
 
+  /** The audit log's hash chain does not verify ({@code audit verify}). */
+  static final int AUDIT_INVALID = 10;
+
   /** The lines of {@code --help}'s "Exit status" list, as picocli takes them ("code:text"). */
   static final String[] HELP = {
     OK + ":success",
@@ -56,6 +59,8 @@ final class ExitStatus {
     TIMED_OUT + ":timed out waiting (--wait)",
     TUNNEL_FAILED + ":the tunnel could not be opened or broke (the line says why)",
     JOB_FAILED + ":the job run failed or was interrupted (jobs run --wait; its message is printed)",
+    AUDIT_INVALID
+        + ":the audit log's hash chain does not verify (audit verify; the line says where)",
   };
 
   private ExitStatus() {}

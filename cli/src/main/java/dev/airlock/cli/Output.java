@@ -39,6 +39,14 @@ final class Output {
 
   private Output() {}
 
+  private static final JsonMapper JSON_LINE =
+      JSON.rebuild().disable(SerializationFeature.INDENT_OUTPUT).build();
+
+  /** Prints {@code value} as one line of JSON (JSON lines, for streams of records). */
+  static void jsonLine(PrintStream out, Object value) {
+    out.println(JSON_LINE.writeValueAsString(value));
+  }
+
   /** Prints {@code value} as one JSON document and a line break. */
   static void json(PrintStream out, Object value) {
     out.println(JSON.writeValueAsString(value));

@@ -215,6 +215,39 @@ class PlatformCommandsTest {
   }
 
   @Test
+  void auditExportWritesEveryEventOnceInChainOrderAsJsonLines() {
+    Result all = withApiKey().run("audit", "export");
+
+    assertThat(all.exit()).as("%s", all).isZero();
+    List<JsonNode> events = all.out().lines().map(PlatformCommandsTest::oneDocument).toList();
+    assertThat(events).as("the platform's start-up and this class's logins").hasSizeGreaterThan(3);
+    for (int i = 0; i < events.size(); i++) {
+      assertThat(events.get(i).get("seq").asLong()).isEqualTo(i + 1);
+      assertThat(events.get(i).get("hash").asText()).hasSize(64);
+    }
+    assertThat(all.err()).isEqualTo(events.size() + " events exported\n");
+
+    Result rest = withApiKey().run("audit", "export", "--after-seq", "3");
+    assertThat(rest.exit()).as("%s", rest).isZero();
+    assertThat(oneDocument(rest.out().lines().findFirst().orElseThrow()).get("seq").asLong())
+        .isEqualTo(4);
+
+    Result bad = withApiKey().run("audit", "export", "--from", "yesterday");
+    assertThat(bad.exit()).as("%s", bad).isEqualTo(ExitStatus.USAGE);
+    assertThat(bad.err()).contains("--from: 'yesterday' is not an instant");
+    assertClean(all);
+  }
+
+  @Test
+  void auditVerifySaysTheChainIsValid() {
+    Result result = withApiKey().run("audit", "verify");
+
+    assertThat(result.exit()).as("%s", result).isZero();
+    assertThat(result.out()).matches("valid: \\d+ events checked( \\(0 in the archive\\))?\n");
+    assertClean(result);
+  }
+
+  @Test
   void theStoredLoginIsUsedByTheNextCommands() {
     Result result = CliRunner.withConfigDir(adminConfig).run("containers", "ls");
 
