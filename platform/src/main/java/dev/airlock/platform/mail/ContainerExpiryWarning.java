@@ -148,7 +148,7 @@ public class ContainerExpiryWarning implements Job {
                             Map.of(
                                 "containerId", due.id(),
                                 "image", due.image(),
-                                "expiresAt", LoginDevices.TIME.format(due.expiresAt()),
+                                "expiresAt", MailTemplates.TIME.format(due.expiresAt()),
                                 "timeLeft", minutes + (minutes == 1 ? " minute" : " minutes")))));
   }
 

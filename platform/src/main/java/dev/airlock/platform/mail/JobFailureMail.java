@@ -34,7 +34,7 @@ public class JobFailureMail {
     if (!outbox.enabled() || MailDelivery.JOB.equals(failed.job())) {
       return;
     }
-    String time = LoginDevices.TIME.format(Rows.now());
+    String time = MailTemplates.TIME.format(Rows.now());
     administrators()
         .concatMap(
             admin ->

@@ -9,8 +9,6 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -32,10 +30,6 @@ import reactor.core.publisher.Mono;
 public class LoginDevices {
 
   private static final Logger log = LoggerFactory.getLogger(LoginDevices.class);
-
-  /** How mails show times. */
-  static final DateTimeFormatter TIME =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
 
   private static final int MAX_USER_AGENT = 512;
 
@@ -126,7 +120,7 @@ public class LoginDevices {
                                       user.username(), user.displayName(), user.email()),
                                   "new-device-login",
                                   Map.of(
-                                      "time", TIME.format(now),
+                                      "time", MailTemplates.TIME.format(now),
                                       "address", shownAddress,
                                       "network", network,
                                       "userAgent", shownAgent)));

@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -42,6 +44,10 @@ public class MailTemplates {
 
   /** Variables of every template: the recipient's names and {@code airlock.mail.base-url}. */
   public static final List<String> COMMON = List.of("username", "displayName", "baseUrl");
+
+  /** How mails show times: {@code 2030-01-02 03:04:05 UTC}. */
+  public static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
 
   private static final int MAX_SUBJECT = 250;
 
