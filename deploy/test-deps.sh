@@ -12,8 +12,8 @@
 #   deploy/test-deps.sh down           # stops what 'up' started
 #
 # Dependencies: MariaDB, Node.js, Xvfb with X tools and Debian's Chromium, OpenSSH (server and
-# client, for the tunnel tests), libpulse, network
-# namespaces and coturn for the WebRTC tests, a private Docker Engine in Swarm mode (with
+# client, for the tunnel tests), libpulse, network namespaces and coturn for the WebRTC tests,
+# SMTP servers (aiosmtpd) for the mail tests, a private Docker Engine in Swarm mode (with
 # debootstrap, to build images locally).
 #
 # Environment:
@@ -421,6 +421,99 @@ _test_deps_coturn_stop() {
   _TEST_DEPS_COTURN_PID=""
 }
 
+# --- SMTP, for the mail tests ---------------------------------------------------------------
+#
+# Debian's python3-aiosmtpd, three times, all filing what they receive into one Maildir: a
+# plain SMTP server, one that requires STARTTLS and one that speaks TLS from the first byte
+# (SMTPS), both with a certificate generated here for localhost and 127.0.0.1 (the tests trust
+# that certificate as their CA). The tests pause the plain one (SIGSTOP, then SIGCONT) to see
+# mail wait in the outbox while the server does not answer.
+
+# Prints a Python that imports aiosmtpd (Debian's, not one earlier on PATH without it).
+_test_deps_aiosmtpd_python() {
+  local python
+  for python in /usr/bin/python3 "$(command -v python3 2>/dev/null)"; do
+    [[ -n $python && -x $python ]] || continue
+    if "$python" -c 'import aiosmtpd' 2>/dev/null; then
+      printf '%s\n' "$python"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Waits until pid listens on 127.0.0.1:port; fails if it exits first or after 15 s.
+_test_deps_smtp_wait() {
+  local pid=$1 port=$2 log=$3 deadline=$((SECONDS + 15))
+  until _test_deps_port_open 127.0.0.1 "$port"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 20 "$log" >&2 2>/dev/null
+      test_deps_fail "aiosmtpd on port $port exited during startup (log: $log)"
+      return 1
+    fi
+    [[ $SECONDS -lt $deadline ]] ||
+      { test_deps_fail "aiosmtpd did not listen on 127.0.0.1:$port within 15 s (log: $log)"; return 1; }
+    sleep 0.2
+  done
+}
+
+test_deps_smtp() {
+  local python
+  if ! python="$(_test_deps_aiosmtpd_python)"; then
+    test_deps_apt_install python3-aiosmtpd || return 1
+    python="$(_test_deps_aiosmtpd_python)" ||
+      { test_deps_fail "python3-aiosmtpd is installed but /usr/bin/python3 cannot import aiosmtpd"; return 1; }
+  fi
+  if ! command -v openssl >/dev/null 2>&1; then
+    test_deps_apt_install openssl || return 1
+  fi
+  local dir port starttls_port tls_port
+  _test_deps_workdir && dir="$_test_deps_tmp/smtp" && mkdir -p "$dir" || return 1
+  port="$(_test_deps_free_port 2525 t)" &&
+    starttls_port="$(_test_deps_free_port $((port + 1)) t)" &&
+    tls_port="$(_test_deps_free_port $((starttls_port + 1)) t)" ||
+    { test_deps_fail "no free ports near 2525 for the SMTP servers"; return 1; }
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$dir/key.pem" -out "$dir/cert.pem" >"$dir/openssl.log" 2>&1 ||
+    { test_deps_fail "openssl could not make the SMTP server's certificate (log: $dir/openssl.log)"; return 1; }
+
+  # -n: stay root rather than switch to nobody, who could not write the Maildir.
+  "$python" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$dir/maildir" \
+    </dev/null >"$dir/smtp.log" 2>&1 &
+  _TEST_DEPS_SMTP_PID=$!
+  "$python" -m aiosmtpd -n -l "127.0.0.1:$starttls_port" --tlscert "$dir/cert.pem" \
+    --tlskey "$dir/key.pem" -c aiosmtpd.handlers.Mailbox "$dir/maildir" \
+    </dev/null >"$dir/smtp-starttls.log" 2>&1 &
+  _TEST_DEPS_SMTP_STARTTLS_PID=$!
+  "$python" -m aiosmtpd -n -l "127.0.0.1:$tls_port" --smtpscert "$dir/cert.pem" \
+    --smtpskey "$dir/key.pem" -c aiosmtpd.handlers.Mailbox "$dir/maildir" \
+    </dev/null >"$dir/smtps.log" 2>&1 &
+  _TEST_DEPS_SMTP_TLS_PID=$!
+  _test_deps_on_down _test_deps_smtp_stop
+  _test_deps_smtp_wait "$_TEST_DEPS_SMTP_PID" "$port" "$dir/smtp.log" &&
+    _test_deps_smtp_wait "$_TEST_DEPS_SMTP_STARTTLS_PID" "$starttls_port" "$dir/smtp-starttls.log" &&
+    _test_deps_smtp_wait "$_TEST_DEPS_SMTP_TLS_PID" "$tls_port" "$dir/smtps.log" || return 1
+
+  export AIRLOCK_TEST_SMTP_HOST=127.0.0.1 AIRLOCK_TEST_SMTP_PORT=$port
+  export AIRLOCK_TEST_SMTP_PID=$_TEST_DEPS_SMTP_PID AIRLOCK_TEST_SMTP_MAILBOX="$dir/maildir"
+  export AIRLOCK_TEST_SMTP_STARTTLS_PORT=$starttls_port AIRLOCK_TEST_SMTP_TLS_PORT=$tls_port
+  export AIRLOCK_TEST_SMTP_CA_FILE="$dir/cert.pem"
+  test_deps_log "smtp: aiosmtpd $("$python" -m aiosmtpd --version 2>&1 | awk '{print $NF}') on 127.0.0.1:$port plain (pid $_TEST_DEPS_SMTP_PID), :$starttls_port STARTTLS required, :$tls_port SMTPS; Maildir $AIRLOCK_TEST_SMTP_MAILBOX"
+}
+
+_test_deps_smtp_stop() {
+  local pid
+  for pid in ${_TEST_DEPS_SMTP_PID:-} ${_TEST_DEPS_SMTP_STARTTLS_PID:-} ${_TEST_DEPS_SMTP_TLS_PID:-}; do
+    kill -CONT "$pid" 2>/dev/null # a test may have left it paused
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  _TEST_DEPS_SMTP_PID=""
+  _TEST_DEPS_SMTP_STARTTLS_PID=""
+  _TEST_DEPS_SMTP_TLS_PID=""
+}
+
 # --- Docker Engine -----------------------------------------------------------------------
 #
 # The provisioner tests drive a real Docker Engine in Swarm mode. They get a private daemon on
@@ -553,7 +646,7 @@ _test_deps_docker_stop() {
 # Ensures every test dependency; on failure, stops what it already started.
 test_deps_up() {
   local dep
-  for dep in test_deps_mariadb test_deps_node test_deps_display test_deps_ssh test_deps_webrtc_libs test_deps_netns test_deps_coturn test_deps_docker; do
+  for dep in test_deps_mariadb test_deps_node test_deps_display test_deps_ssh test_deps_webrtc_libs test_deps_netns test_deps_coturn test_deps_smtp test_deps_docker; do
     if ! "$dep"; then
       test_deps_down
       return 1
@@ -584,13 +677,17 @@ _test_deps_main() {
       test_deps_up
       mkdir -p "$(dirname "$TEST_DEPS_STATE_FILE")"
       {
-        declare -p _TEST_DEPS_MARIADB_PID _TEST_DEPS_MARIADB_DIR _TEST_DEPS_COTURN_PID _TEST_DEPS_DOCKER_PID _test_deps_stops _test_deps_tmp 2>/dev/null || true
+        declare -p _TEST_DEPS_MARIADB_PID _TEST_DEPS_MARIADB_DIR _TEST_DEPS_COTURN_PID _TEST_DEPS_SMTP_PID _TEST_DEPS_SMTP_STARTTLS_PID _TEST_DEPS_SMTP_TLS_PID _TEST_DEPS_DOCKER_PID _test_deps_stops _test_deps_tmp 2>/dev/null || true
       } >"$TEST_DEPS_STATE_FILE"
       printf 'export AIRLOCK_TEST_DATABASE_URL=%q\n' "$AIRLOCK_TEST_DATABASE_URL"
       printf 'export AIRLOCK_TEST_NETNS=1 AIRLOCK_TEST_STUN_URL=%q AIRLOCK_TEST_COTURN_LOG=%q\n' "$AIRLOCK_TEST_STUN_URL" "$AIRLOCK_TEST_COTURN_LOG"
       printf 'export AIRLOCK_TEST_DOCKER_HOST=%q\n' "$AIRLOCK_TEST_DOCKER_HOST"
       printf 'export AIRLOCK_TEST_CHROMIUM=%q\n' "$AIRLOCK_TEST_CHROMIUM"
       printf 'export AIRLOCK_TEST_SSHD=%q\n' "$AIRLOCK_TEST_SSHD"
+      printf 'export AIRLOCK_TEST_SMTP_HOST=%q AIRLOCK_TEST_SMTP_PORT=%q AIRLOCK_TEST_SMTP_PID=%q AIRLOCK_TEST_SMTP_MAILBOX=%q\n' \
+        "$AIRLOCK_TEST_SMTP_HOST" "$AIRLOCK_TEST_SMTP_PORT" "$AIRLOCK_TEST_SMTP_PID" "$AIRLOCK_TEST_SMTP_MAILBOX"
+      printf 'export AIRLOCK_TEST_SMTP_STARTTLS_PORT=%q AIRLOCK_TEST_SMTP_TLS_PORT=%q AIRLOCK_TEST_SMTP_CA_FILE=%q\n' \
+        "$AIRLOCK_TEST_SMTP_STARTTLS_PORT" "$AIRLOCK_TEST_SMTP_TLS_PORT" "$AIRLOCK_TEST_SMTP_CA_FILE"
       test_deps_log "left running; stop with: $0 down"
       ;;
     down)

@@ -22,6 +22,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param provisioning how the platform calls provisioners (mutual TLS, timeouts, resilience)
  * @param jobs per-job schedules, by job name ({@code GET /api/v1/jobs} lists the jobs)
  * @param audit how long audit events stay in the live log and in the archive
+ * @param mail notifications by e-mail through an SMTP server (off unless enabled)
  */
 @ConfigurationProperties("airlock")
 public record AirlockProperties(
@@ -35,7 +36,8 @@ public record AirlockProperties(
     @DefaultValue Containers containers,
     @DefaultValue Provisioning provisioning,
     Map<String, JobSettings> jobs,
-    @DefaultValue Audit audit) {
+    @DefaultValue Audit audit,
+    @DefaultValue Mail mail) {
 
   public AirlockProperties {
     jobs = jobs == null ? Map.of() : Map.copyOf(jobs);
@@ -74,6 +76,142 @@ public record AirlockProperties(
         throw new IllegalArgumentException(
             "airlock.audit.batch-size: " + batchSize + " (expected: 1..100000)");
       }
+    }
+  }
+
+  /**
+   * @param enabled whether the platform sends notifications; when false nothing is queued
+   * @param host the SMTP server
+   * @param port its port: usually 587 with {@code starttls}, 465 with {@code tls}
+   * @param security {@code starttls} (plain connection upgraded to TLS, refused if the server does
+   *     not offer it), {@code tls} (TLS from the first byte, "SMTPS") or {@code none}
+   * @param username the SMTP login, or empty to send without logging in
+   * @param password its password (never logged)
+   * @param from the sender, e.g. {@code Airlock <airlock@example.com>}
+   * @param baseUrl the portal's URL, for links in mails; empty for none
+   * @param templatesDir a directory of operators' templates ({@code <name>.subject.mustache},
+   *     {@code <name>.txt.mustache}) that replace the built-in ones file by file; empty for none
+   * @param expiryWarning how long before a container's TTL ends its owner is warned
+   * @param timeout the longest a connection to the SMTP server, and each read and write, may take
+   * @param caFile a PEM file of the CA(s) that signed the SMTP server's certificate, for a private
+   *     CA; empty for the JVM's trusted CAs
+   * @param maxAttempts delivery attempts of one mail before it is given up
+   * @param retryBackoff the wait after the first failed attempt; it doubles after each further one,
+   *     up to an hour
+   */
+  public record Mail(
+      @DefaultValue("false") boolean enabled,
+      @DefaultValue("") String host,
+      @DefaultValue("587") int port,
+      @DefaultValue("starttls") String security,
+      @DefaultValue("") String username,
+      @DefaultValue("") String password,
+      @DefaultValue("") String from,
+      @DefaultValue("") String baseUrl,
+      @DefaultValue("") String templatesDir,
+      @DefaultValue("10m") Duration expiryWarning,
+      @DefaultValue("30s") Duration timeout,
+      @DefaultValue("") String caFile,
+      @DefaultValue("10") int maxAttempts,
+      @DefaultValue("30s") Duration retryBackoff) {
+
+    /** The values of {@code airlock.mail.security}. */
+    public static final java.util.List<String> SECURITY =
+        java.util.List.of("starttls", "tls", "none");
+
+    public Mail {
+      if (enabled && host.isBlank()) {
+        throw new IllegalArgumentException(
+            "airlock.mail.host: empty (expected: the SMTP server's host name, since"
+                + " airlock.mail.enabled is true)");
+      }
+      if (enabled && from.isBlank()) {
+        throw new IllegalArgumentException(
+            "airlock.mail.from: empty (expected: the sender's address, e.g. airlock@example.com,"
+                + " since airlock.mail.enabled is true)");
+      }
+      if (!from.isBlank()) {
+        try {
+          new jakarta.mail.internet.InternetAddress(from, true);
+        } catch (jakarta.mail.internet.AddressException e) {
+          throw new IllegalArgumentException(
+              "airlock.mail.from: '"
+                  + from
+                  + "' (expected: an e-mail address, e.g. airlock@example.com or"
+                  + " Airlock <airlock@example.com>)");
+        }
+      }
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("airlock.mail.port: " + port + " (expected: 1..65535)");
+      }
+      if (!SECURITY.contains(security)) {
+        throw new IllegalArgumentException(
+            "airlock.mail.security: '" + security + "' (expected: starttls, tls or none)");
+      }
+      if (!password.isEmpty() && username.isBlank()) {
+        throw new IllegalArgumentException(
+            "airlock.mail.password: set without airlock.mail.username (expected: both, or"
+                + " neither to send without logging in)");
+      }
+      if (!baseUrl.isBlank() && !baseUrl.matches("(?i)https?://[^\\s/?#]+[^\\s]*")) {
+        throw new IllegalArgumentException(
+            "airlock.mail.base-url: '"
+                + baseUrl
+                + "' (expected: empty, or an http(s) URL such as https://airlock.example.com)");
+      }
+      if (expiryWarning.compareTo(Duration.ofMinutes(1)) < 0
+          || expiryWarning.compareTo(Duration.ofHours(24)) > 0) {
+        throw new IllegalArgumentException(
+            "airlock.mail.expiry-warning: " + expiryWarning + " (expected: 1m..24h)");
+      }
+      if (timeout.compareTo(Duration.ofSeconds(1)) < 0
+          || timeout.compareTo(Duration.ofMinutes(5)) > 0) {
+        throw new IllegalArgumentException(
+            "airlock.mail.timeout: " + timeout + " (expected: 1s..5m)");
+      }
+      if (maxAttempts < 1 || maxAttempts > 100) {
+        throw new IllegalArgumentException(
+            "airlock.mail.max-attempts: " + maxAttempts + " (expected: 1..100)");
+      }
+      if (retryBackoff.compareTo(Duration.ofSeconds(1)) < 0
+          || retryBackoff.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException(
+            "airlock.mail.retry-backoff: " + retryBackoff + " (expected: 1s..1h)");
+      }
+    }
+
+    /** Without the password, which must not reach a log. */
+    @Override
+    public String toString() {
+      return "Mail[enabled="
+          + enabled
+          + ", host="
+          + host
+          + ", port="
+          + port
+          + ", security="
+          + security
+          + ", username="
+          + username
+          + ", password="
+          + (password.isEmpty() ? "" : "(set)")
+          + ", from="
+          + from
+          + ", baseUrl="
+          + baseUrl
+          + ", templatesDir="
+          + templatesDir
+          + ", expiryWarning="
+          + expiryWarning
+          + ", timeout="
+          + timeout
+          + ", caFile="
+          + caFile
+          + ", maxAttempts="
+          + maxAttempts
+          + ", retryBackoff="
+          + retryBackoff
+          + "]";
     }
   }
 

@@ -13,6 +13,7 @@ import dev.airlock.platform.api.model.TokenPair;
 import dev.airlock.platform.audit.AuditLog;
 import dev.airlock.platform.audit.AuditRecord;
 import dev.airlock.platform.database.Rows;
+import dev.airlock.platform.mail.LoginDevices;
 import dev.airlock.platform.problem.ApiProblem;
 import dev.airlock.platform.problem.ProblemType;
 import dev.airlock.platform.rbac.Access;
@@ -58,6 +59,7 @@ public class AuthHandler implements AuthApi {
   private final AirlockProperties properties;
   private final InitialAdmin initialAdmin;
   private final Access access;
+  private final LoginDevices devices;
 
   public AuthHandler(
       UserRepository users,
@@ -71,7 +73,8 @@ public class AuthHandler implements AuthApi {
       DatabaseClient db,
       AirlockProperties properties,
       InitialAdmin initialAdmin,
-      Access access) {
+      Access access,
+      LoginDevices devices) {
     this.users = users;
     this.hasher = hasher;
     this.tokens = tokens;
@@ -84,6 +87,7 @@ public class AuthHandler implements AuthApi {
     this.properties = properties;
     this.initialAdmin = initialAdmin;
     this.access = access;
+    this.devices = devices;
   }
 
   @Override
@@ -105,7 +109,12 @@ public class AuthHandler implements AuthApi {
                               matches ->
                                   found.isEmpty()
                                       ? failure(username, "unknown user", source)
-                                      : attempt(found.get(), matches, source)));
+                                      : attempt(found.get(), matches, source)
+                                          .flatMap(
+                                              ok ->
+                                                  devices
+                                                      .loggedIn(found.get(), exchange)
+                                                      .thenReturn(ok))));
         });
   }
 
