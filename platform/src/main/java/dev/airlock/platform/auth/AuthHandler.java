@@ -13,6 +13,7 @@ import dev.airlock.platform.api.model.TokenPair;
 import dev.airlock.platform.audit.AuditLog;
 import dev.airlock.platform.audit.AuditRecord;
 import dev.airlock.platform.database.Rows;
+import dev.airlock.platform.directory.DirectoryLogin;
 import dev.airlock.platform.problem.ApiProblem;
 import dev.airlock.platform.problem.ProblemType;
 import dev.airlock.platform.rbac.Access;
@@ -39,7 +40,8 @@ import reactor.core.publisher.Mono;
 /**
  * Serves login, refresh, logout, the caller's identity, password changes and the JWKS. Every
  * attempt is audited; failed logins lock the account for a doubling time after {@code
- * airlock.login.max-failures} in a row.
+ * airlock.login.max-failures} in a row. A directory user's password is checked by their directory
+ * (with the same counting and locking), and is changed there, not here.
  */
 @RestController
 public class AuthHandler implements AuthApi {
@@ -58,6 +60,7 @@ public class AuthHandler implements AuthApi {
   private final AirlockProperties properties;
   private final InitialAdmin initialAdmin;
   private final Access access;
+  private final DirectoryLogin directoryLogin;
 
   public AuthHandler(
       UserRepository users,
@@ -71,7 +74,8 @@ public class AuthHandler implements AuthApi {
       DatabaseClient db,
       AirlockProperties properties,
       InitialAdmin initialAdmin,
-      Access access) {
+      Access access,
+      DirectoryLogin directoryLogin) {
     this.users = users;
     this.hasher = hasher;
     this.tokens = tokens;
@@ -84,6 +88,7 @@ public class AuthHandler implements AuthApi {
     this.properties = properties;
     this.initialAdmin = initialAdmin;
     this.access = access;
+    this.directoryLogin = directoryLogin;
   }
 
   @Override
@@ -97,16 +102,44 @@ public class AuthHandler implements AuthApi {
               .findByUsername(username)
               .singleOptional()
               .flatMap(
-                  found ->
-                      hasher
-                          .matches(
-                              request.getPassword(), found.map(UserRow::passwordHash).orElse(null))
-                          .flatMap(
-                              matches ->
-                                  found.isEmpty()
-                                      ? failure(username, "unknown user", source)
-                                      : attempt(found.get(), matches, source)));
+                  found -> {
+                    if (found.isPresent() && found.get().fromDirectory()) {
+                      return directoryPassword(found.get(), request.getPassword(), source)
+                          .flatMap(matches -> attempt(found.get(), matches, source));
+                    }
+                    return hasher
+                        .matches(
+                            request.getPassword(), found.map(UserRow::passwordHash).orElse(null))
+                        .flatMap(
+                            matches ->
+                                found.isEmpty()
+                                    ? failure(username, "unknown user", source)
+                                    : attempt(found.get(), matches, source));
+                  });
         });
+  }
+
+  /**
+   * Checks a directory user's password by binding to their directory (never the local hash). A
+   * locked account does not reach the directory: {@link #attempt} reports the lock. A directory
+   * that cannot answer is audited and reported as {@code unavailable}.
+   */
+  private Mono<Boolean> directoryPassword(UserRow user, String password, String source) {
+    if (user.lockedUntil() != null && user.lockedUntil().isAfter(Rows.now())) {
+      return Mono.just(false);
+    }
+    return directoryLogin
+        .matches(user, password)
+        .onErrorResume(
+            ApiProblem.class,
+            problem ->
+                record(
+                        user,
+                        "auth.login",
+                        AuditOutcome.FAILURE,
+                        "directory unavailable: " + problem.getMessage(),
+                        source)
+                    .then(Mono.error(problem)));
   }
 
   private Mono<ResponseEntity<TokenPair>> attempt(UserRow user, boolean matches, String source) {
@@ -356,6 +389,16 @@ public class AuthHandler implements AuthApi {
             users
                 .findById(caller.userId())
                 .switchIfEmpty(Mono.error(() -> refused("user no longer exists")))
+                .flatMap(
+                    user ->
+                        user.fromDirectory()
+                            ? Mono.error(
+                                new ApiProblem(
+                                    ProblemType.DIRECTORY_USER,
+                                    "Your account comes from "
+                                        + user.source()
+                                        + ": change your password in the directory"))
+                            : Mono.just(user))
                 .flatMap(
                     user ->
                         hasher
