@@ -157,7 +157,6 @@ public class DirectorySync implements Job {
   }
 
   private Mono<Result> syncOne(DirectorySourceRow source, JobContext run) {
-    Instant started = Rows.now();
     return Mono.fromCallable(
             () ->
                 new DirectoryServer(
@@ -165,7 +164,7 @@ public class DirectorySync implements Job {
                     .read())
         .subscribeOn(Schedulers.boundedElastic())
         .flatMap(snapshot -> apply(source, snapshot, run))
-        .flatMap(result -> sources.synced(source.id(), started).thenReturn(result))
+        .flatMap(result -> sources.synced(source.id(), Rows.now()).thenReturn(result))
         .doOnNext(result -> run.add("sources.synced", 1))
         .onErrorResume(
             e -> {
@@ -198,6 +197,7 @@ public class DirectorySync implements Job {
   private Mono<Result> apply(
       DirectorySourceRow source, DirectoryServer.Snapshot snapshot, JobContext run) {
     Result result = new Result(source.name(), run);
+    Set<UUID> directoryDisabled = new HashSet<>();
     Map<String, Desired> wanted = new LinkedHashMap<>();
     Set<String> usernames = new HashSet<>();
     Map<String, Set<String>> rolesByMember = rolesByMember(source, snapshot.groups());
@@ -234,13 +234,13 @@ public class DirectorySync implements Job {
               }
               return Mono.zip(
                   users.findByDirectorySource(source.id()).collectList(),
-                  directoryUsers.disabledByDirectory(source.id()));
+                  directoryUsers.disabledByDirectory(source));
             })
         .flatMap(
             current -> {
               Map<String, UserRow> byKey = new HashMap<>();
               current.getT1().forEach(u -> byKey.put(u.externalKey(), u));
-              Set<UUID> directoryDisabled = current.getT2();
+              directoryDisabled.addAll(current.getT2());
               Mono<Void> present =
                   Flux.fromIterable(wanted.entrySet())
                       .concatMap(
@@ -254,7 +254,7 @@ public class DirectorySync implements Job {
                                     directoryDisabled.contains(existing.id()),
                                     result,
                                     run)
-                                : create(source, e.getValue(), result, run);
+                                : create(source, e.getValue(), directoryDisabled, result, run);
                           })
                       .then();
               Mono<Void> gone =
@@ -289,7 +289,11 @@ public class DirectorySync implements Job {
   }
 
   private Mono<Void> create(
-      DirectorySourceRow source, Desired desired, Result result, JobContext run) {
+      DirectorySourceRow source,
+      Desired desired,
+      Set<UUID> directoryDisabled,
+      Result result,
+      JobContext run) {
     DirectoryServer.Entry entry = desired.entry();
     return users
         .findByUsername(entry.username())
@@ -304,7 +308,14 @@ public class DirectorySync implements Job {
                   // Left behind when a source of this name was removed: the same entry, back.
                   return directoryUsers
                       .adopt(other.id(), source.id())
-                      .then(update(source, other, desired, true, result, run));
+                      .then(
+                          update(
+                              source,
+                              other,
+                              desired,
+                              directoryDisabled.contains(other.id()),
+                              result,
+                              run));
                 }
                 result.skip(
                     entry.username()

@@ -27,12 +27,16 @@ public class DirectoryUsers {
     this.sessions = sessions;
   }
 
-  /** The users of {@code sourceId} that are disabled because the directory stopped having them. */
-  public Mono<Set<UUID>> disabledByDirectory(UUID sourceId) {
+  /**
+   * The users of {@code source} (or left behind by a removed source of its name) that are disabled
+   * because the directory stopped having them.
+   */
+  public Mono<Set<UUID>> disabledByDirectory(DirectorySourceRow source) {
     return db.sql(
-            "SELECT id FROM users WHERE directory_source_id = :source AND directory_disabled ="
-                + " TRUE")
-        .bind("source", sourceId.toString())
+            "SELECT id FROM users WHERE (directory_source_id = :source OR (directory_source_id IS"
+                + " NULL AND source = :name)) AND directory_disabled = TRUE")
+        .bind("source", source.id().toString())
+        .bind("name", source.userSource())
         .map(row -> UUID.fromString(row.get("id", String.class)))
         .all()
         .collect(HashSet::new, Set::add);

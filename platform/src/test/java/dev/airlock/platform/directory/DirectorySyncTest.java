@@ -507,6 +507,15 @@ class DirectorySyncTest extends PlatformTestBase {
     assertThat(status(get("/api/v1/directory-sources/removed-" + s, admin()))).isEqualTo(404);
     assertThat(auditEvents("admin", "directory_source.delete"))
         .anySatisfy(event -> assertThat((String) event.get("reason")).contains("1 of its 1 users"));
+
+    // The same directory added again under the same name takes its users back.
+    createSource(spec);
+    JobRun again = sync();
+    assertThat(again.getCounts())
+        .containsEntry("users.created", 0L)
+        .containsEntry("users.updated", 1L);
+    assertThat(user(lea)).containsEntry("disabled", false);
+    assertThat(login(lea, "lea's directory password")).isNotBlank();
   }
 
   // --- helpers -----------------------------------------------------------------------------
