@@ -13,7 +13,8 @@
 #
 # Dependencies: MariaDB, Node.js, Xvfb with X tools and Debian's Chromium, OpenSSH (server and
 # client, for the tunnel tests), libpulse, network namespaces and coturn for the WebRTC tests,
-# SMTP servers (aiosmtpd) for the mail tests, a private Docker Engine in Swarm mode (with
+# SMTP servers (aiosmtpd) for the mail tests, OpenLDAP's slapd for the directory tests, a
+# private Docker Engine in Swarm mode (with
 # debootstrap, to build images locally).
 #
 # Environment:
@@ -514,6 +515,127 @@ _test_deps_smtp_stop() {
   _TEST_DEPS_SMTP_TLS_PID=""
 }
 
+# --- OpenLDAP, for the directory sync tests ---------------------------------------------
+#
+# A private slapd from Debian's package (the package's own configuration and service are never
+# used) on 127.0.0.1: LDAP with StartTLS and LDAPS on free ports, with a certificate from a CA
+# made here, suffix dc=airlock,dc=test, and an administrator the tests bind as to load their
+# own entries (each test class under an ou of its own).
+
+TEST_LDAP_SUFFIX="dc=airlock,dc=test"
+TEST_LDAP_ADMIN_DN="cn=admin,$TEST_LDAP_SUFFIX"
+
+test_deps_ldap() {
+  local slapd slapadd slaptest
+  if ! slapd="$(_test_deps_which slapd)" || ! command -v ldapsearch >/dev/null 2>&1; then
+    # debconf asks nothing under DEBIAN_FRONTEND=noninteractive; policy-rc.d keeps the
+    # package's own slapd service from starting.
+    test_deps_apt_install slapd ldap-utils || return 1
+    hash -r
+  fi
+  slapd="$(_test_deps_which slapd)" && slapadd="$(_test_deps_which slapadd)" &&
+    slaptest="$(_test_deps_which slaptest)" && command -v ldapsearch >/dev/null 2>&1 ||
+    { test_deps_fail "slapd and ldap-utils are installed but slapd, slapadd, slaptest or ldapsearch is not found"; return 1; }
+
+  local dir port tls_port password
+  _test_deps_workdir && dir="$_test_deps_tmp/ldap" && mkdir -p "$dir/slapd.d" "$dir/db" ||
+    { test_deps_fail "could not create a working directory under ${TMPDIR:-/tmp}"; return 1; }
+  port="$(_test_deps_free_port 3890 t)" && tls_port="$(_test_deps_free_port 6360 t)" ||
+    { test_deps_fail "no free ports near 3890 and 6360 for slapd"; return 1; }
+  password="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+
+  # A CA and a server certificate for 127.0.0.1 and localhost, valid for two days.
+  if ! {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Airlock test LDAP CA" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+      -keyout "$dir/ca.key" -out "$dir/ca.crt" &&
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout "$dir/server.key" -out "$dir/server.csr" &&
+      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' \
+        >"$dir/server.ext" &&
+      openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+        -CAcreateserial -days 2 -extfile "$dir/server.ext" -out "$dir/server.crt"
+  } >"$dir/openssl.log" 2>&1; then
+    tail -n 20 "$dir/openssl.log" >&2
+    test_deps_fail "could not make the LDAP test certificates (log: $dir/openssl.log)"
+    return 1
+  fi
+
+  cat >"$dir/slapd.conf" <<CONF
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/nis.schema
+include /etc/ldap/schema/inetorgperson.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile $dir/slapd.pid
+argsfile $dir/slapd.args
+TLSCACertificateFile $dir/ca.crt
+TLSCertificateFile $dir/server.crt
+TLSCertificateKeyFile $dir/server.key
+database mdb
+suffix "$TEST_LDAP_SUFFIX"
+rootdn "$TEST_LDAP_ADMIN_DN"
+rootpw $password
+directory $dir/db
+index objectClass eq
+access to attrs=userPassword by self write by anonymous auth by * none
+access to * by * read
+CONF
+  printf 'dn: %s\nobjectClass: dcObject\nobjectClass: organization\ndc: airlock\no: Airlock tests\n' \
+    "$TEST_LDAP_SUFFIX" >"$dir/base.ldif"
+  # The database first (slaptest opens it), then the cn=config directory slapd reads, converted
+  # from slapd.conf as a packaged server's is.
+  if ! { "$slapadd" -f "$dir/slapd.conf" -b "$TEST_LDAP_SUFFIX" -l "$dir/base.ldif" &&
+    "$slaptest" -f "$dir/slapd.conf" -F "$dir/slapd.d"; } >"$dir/setup.log" 2>&1; then
+    tail -n 20 "$dir/setup.log" >&2
+    test_deps_fail "slaptest/slapadd could not build the LDAP test configuration (log: $dir/setup.log)"
+    return 1
+  fi
+
+  # -d 0: stay in the foreground, so this shell holds its pid.
+  "$slapd" -d 0 -F "$dir/slapd.d" -h "ldap://127.0.0.1:$port/ ldaps://127.0.0.1:$tls_port/" \
+    </dev/null >"$dir/slapd.log" 2>&1 &
+  _TEST_DEPS_SLAPD_PID=$!
+  _test_deps_on_down _test_deps_ldap_stop
+  local deadline=$((SECONDS + 30))
+  until LDAPTLS_CACERT="$dir/ca.crt" ldapsearch -x -ZZ -H "ldap://127.0.0.1:$port" \
+    -D "$TEST_LDAP_ADMIN_DN" -w "$password" -b "$TEST_LDAP_SUFFIX" -s base >/dev/null 2>&1; do
+    if ! kill -0 "$_TEST_DEPS_SLAPD_PID" 2>/dev/null; then
+      tail -n 20 "$dir/slapd.log" >&2 2>/dev/null
+      test_deps_fail "slapd exited during startup (log: $dir/slapd.log)"
+      return 1
+    fi
+    [[ $SECONDS -lt $deadline ]] ||
+      { test_deps_fail "slapd did not answer a StartTLS bind within 30 s (log: $dir/slapd.log)"; return 1; }
+    sleep 0.2
+  done
+  LDAPTLS_CACERT="$dir/ca.crt" ldapsearch -x -H "ldaps://127.0.0.1:$tls_port" \
+    -D "$TEST_LDAP_ADMIN_DN" -w "$password" -b "$TEST_LDAP_SUFFIX" -s base >/dev/null 2>&1 ||
+    { test_deps_fail "slapd does not answer over LDAPS on 127.0.0.1:$tls_port (log: $dir/slapd.log)"; return 1; }
+
+  export AIRLOCK_TEST_LDAP_URL="ldap://127.0.0.1:$port"
+  export AIRLOCK_TEST_LDAPS_URL="ldaps://127.0.0.1:$tls_port"
+  export AIRLOCK_TEST_LDAP_BASE="$TEST_LDAP_SUFFIX"
+  export AIRLOCK_TEST_LDAP_ADMIN_DN="$TEST_LDAP_ADMIN_DN"
+  export AIRLOCK_TEST_LDAP_ADMIN_PASSWORD="$password"
+  export AIRLOCK_TEST_LDAP_CA="$dir/ca.crt"
+  test_deps_log "ldap: slapd (pid $_TEST_DEPS_SLAPD_PID) at $AIRLOCK_TEST_LDAP_URL (StartTLS) and $AIRLOCK_TEST_LDAPS_URL, CA $AIRLOCK_TEST_LDAP_CA"
+}
+
+_test_deps_ldap_stop() {
+  local pid=${_TEST_DEPS_SLAPD_PID:-}
+  [[ -n $pid ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 10))
+  while kill -0 "$pid" 2>/dev/null && [[ $SECONDS -lt $deadline ]]; do
+    sleep 0.2
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true # reaps it when it is our child
+  _TEST_DEPS_SLAPD_PID=""
+}
+
 # --- Docker Engine -----------------------------------------------------------------------
 #
 # The provisioner tests drive a real Docker Engine in Swarm mode. They get a private daemon on
@@ -646,7 +768,7 @@ _test_deps_docker_stop() {
 # Ensures every test dependency; on failure, stops what it already started.
 test_deps_up() {
   local dep
-  for dep in test_deps_mariadb test_deps_node test_deps_display test_deps_ssh test_deps_webrtc_libs test_deps_netns test_deps_coturn test_deps_smtp test_deps_docker; do
+  for dep in test_deps_mariadb test_deps_node test_deps_display test_deps_ssh test_deps_webrtc_libs test_deps_netns test_deps_coturn test_deps_smtp test_deps_ldap test_deps_docker; do
     if ! "$dep"; then
       test_deps_down
       return 1
@@ -677,7 +799,7 @@ _test_deps_main() {
       test_deps_up
       mkdir -p "$(dirname "$TEST_DEPS_STATE_FILE")"
       {
-        declare -p _TEST_DEPS_MARIADB_PID _TEST_DEPS_MARIADB_DIR _TEST_DEPS_COTURN_PID _TEST_DEPS_SMTP_PID _TEST_DEPS_SMTP_STARTTLS_PID _TEST_DEPS_SMTP_TLS_PID _TEST_DEPS_DOCKER_PID _test_deps_stops _test_deps_tmp 2>/dev/null || true
+        declare -p _TEST_DEPS_MARIADB_PID _TEST_DEPS_MARIADB_DIR _TEST_DEPS_COTURN_PID _TEST_DEPS_SMTP_PID _TEST_DEPS_SMTP_STARTTLS_PID _TEST_DEPS_SMTP_TLS_PID _TEST_DEPS_SLAPD_PID _TEST_DEPS_DOCKER_PID _test_deps_stops _test_deps_tmp 2>/dev/null || true
       } >"$TEST_DEPS_STATE_FILE"
       printf 'export AIRLOCK_TEST_DATABASE_URL=%q\n' "$AIRLOCK_TEST_DATABASE_URL"
       printf 'export AIRLOCK_TEST_NETNS=1 AIRLOCK_TEST_STUN_URL=%q AIRLOCK_TEST_COTURN_LOG=%q\n' "$AIRLOCK_TEST_STUN_URL" "$AIRLOCK_TEST_COTURN_LOG"
@@ -688,6 +810,8 @@ _test_deps_main() {
         "$AIRLOCK_TEST_SMTP_HOST" "$AIRLOCK_TEST_SMTP_PORT" "$AIRLOCK_TEST_SMTP_PID" "$AIRLOCK_TEST_SMTP_MAILBOX"
       printf 'export AIRLOCK_TEST_SMTP_STARTTLS_PORT=%q AIRLOCK_TEST_SMTP_TLS_PORT=%q AIRLOCK_TEST_SMTP_CA_FILE=%q\n' \
         "$AIRLOCK_TEST_SMTP_STARTTLS_PORT" "$AIRLOCK_TEST_SMTP_TLS_PORT" "$AIRLOCK_TEST_SMTP_CA_FILE"
+      printf 'export AIRLOCK_TEST_LDAP_URL=%q AIRLOCK_TEST_LDAPS_URL=%q AIRLOCK_TEST_LDAP_BASE=%q\n' "$AIRLOCK_TEST_LDAP_URL" "$AIRLOCK_TEST_LDAPS_URL" "$AIRLOCK_TEST_LDAP_BASE"
+      printf 'export AIRLOCK_TEST_LDAP_ADMIN_DN=%q AIRLOCK_TEST_LDAP_ADMIN_PASSWORD=%q AIRLOCK_TEST_LDAP_CA=%q\n' "$AIRLOCK_TEST_LDAP_ADMIN_DN" "$AIRLOCK_TEST_LDAP_ADMIN_PASSWORD" "$AIRLOCK_TEST_LDAP_CA"
       test_deps_log "left running; stop with: $0 down"
       ;;
     down)

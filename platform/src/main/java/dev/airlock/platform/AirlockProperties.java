@@ -23,6 +23,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param jobs per-job schedules, by job name ({@code GET /api/v1/jobs} lists the jobs)
  * @param audit how long audit events stay in the live log and in the archive
  * @param mail notifications by e-mail through an SMTP server (off unless enabled)
+ * @param secrets the key that encrypts secrets the platform stores (directory bind passwords)
  */
 @ConfigurationProperties("airlock")
 public record AirlockProperties(
@@ -37,7 +38,8 @@ public record AirlockProperties(
     @DefaultValue Provisioning provisioning,
     Map<String, JobSettings> jobs,
     @DefaultValue Audit audit,
-    @DefaultValue Mail mail) {
+    @DefaultValue Mail mail,
+    @DefaultValue Secrets secrets) {
 
   public AirlockProperties {
     jobs = jobs == null ? Map.of() : Map.copyOf(jobs);
@@ -51,6 +53,44 @@ public record AirlockProperties(
    * @param enabled whether the schedule fires (an administrator can still run it by hand)
    */
   public record JobSettings(String cron, Boolean enabled) {}
+
+  /**
+   * The key (AES-256) that encrypts the secrets the platform stores, such as directory sources'
+   * bind passwords. Replicas sharing a database must share the key.
+   *
+   * @param key the key itself, 32 bytes in base64 ({@code AIRLOCK_SECRETS_KEY}, e.g. from {@code
+   *     openssl rand -base64 32}); when set, {@code keyFile} is not used
+   * @param keyFile the file holding the key (base64); empty: {@code <data-dir>/secrets.key},
+   *     created (mode 0600) with a random key at first start
+   */
+  public record Secrets(@DefaultValue("") String key, @DefaultValue("") String keyFile) {
+    public Secrets {
+      if (!key.isBlank()) {
+        byte[] decoded;
+        try {
+          decoded = java.util.Base64.getDecoder().decode(key.trim());
+        } catch (IllegalArgumentException e) {
+          decoded = new byte[0];
+        }
+        if (decoded.length != 32) {
+          throw new IllegalArgumentException(
+              "airlock.secrets.key: not 32 bytes in base64 (expected: a key such as the output"
+                  + " of 'openssl rand -base64 32')");
+        }
+      }
+    }
+
+    /** The key's 32 bytes, or null when it comes from {@link #keyFile()}. */
+    public byte[] keyBytes() {
+      return key.isBlank() ? null : java.util.Base64.getDecoder().decode(key.trim());
+    }
+
+    /** Never shows the key. */
+    @Override
+    public String toString() {
+      return "Secrets[key=" + (key.isBlank() ? "" : "(set)") + ", keyFile=" + keyFile + "]";
+    }
+  }
 
   /**
    * @param retention events older than this leave the live log for the archive (job {@code

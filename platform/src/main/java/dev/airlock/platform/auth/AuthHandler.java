@@ -13,6 +13,7 @@ import dev.airlock.platform.api.model.TokenPair;
 import dev.airlock.platform.audit.AuditLog;
 import dev.airlock.platform.audit.AuditRecord;
 import dev.airlock.platform.database.Rows;
+import dev.airlock.platform.directory.DirectoryLogin;
 import dev.airlock.platform.mail.LoginDevices;
 import dev.airlock.platform.problem.ApiProblem;
 import dev.airlock.platform.problem.ProblemType;
@@ -40,7 +41,8 @@ import reactor.core.publisher.Mono;
 /**
  * Serves login, refresh, logout, the caller's identity, password changes and the JWKS. Every
  * attempt is audited; failed logins lock the account for a doubling time after {@code
- * airlock.login.max-failures} in a row.
+ * airlock.login.max-failures} in a row. A directory user's password is checked by their directory
+ * (with the same counting and locking), and is changed there, not here.
  */
 @RestController
 public class AuthHandler implements AuthApi {
@@ -60,6 +62,7 @@ public class AuthHandler implements AuthApi {
   private final InitialAdmin initialAdmin;
   private final Access access;
   private final LoginDevices devices;
+  private final DirectoryLogin directoryLogin;
 
   public AuthHandler(
       UserRepository users,
@@ -74,7 +77,8 @@ public class AuthHandler implements AuthApi {
       AirlockProperties properties,
       InitialAdmin initialAdmin,
       Access access,
-      LoginDevices devices) {
+      LoginDevices devices,
+      DirectoryLogin directoryLogin) {
     this.users = users;
     this.hasher = hasher;
     this.tokens = tokens;
@@ -88,6 +92,7 @@ public class AuthHandler implements AuthApi {
     this.initialAdmin = initialAdmin;
     this.access = access;
     this.devices = devices;
+    this.directoryLogin = directoryLogin;
   }
 
   @Override
@@ -101,21 +106,50 @@ public class AuthHandler implements AuthApi {
               .findByUsername(username)
               .singleOptional()
               .flatMap(
-                  found ->
-                      hasher
-                          .matches(
-                              request.getPassword(), found.map(UserRow::passwordHash).orElse(null))
-                          .flatMap(
-                              matches ->
-                                  found.isEmpty()
-                                      ? failure(username, "unknown user", source)
-                                      : attempt(found.get(), matches, source)
-                                          .flatMap(
-                                              ok ->
-                                                  devices
-                                                      .loggedIn(found.get(), exchange)
-                                                      .thenReturn(ok))));
+                  found -> {
+                    if (found.isPresent() && found.get().fromDirectory()) {
+                      return directoryPassword(found.get(), request.getPassword(), source)
+                          .flatMap(matches -> attempt(found.get(), matches, source))
+                          .flatMap(ok -> devices.loggedIn(found.get(), exchange).thenReturn(ok));
+                    }
+                    return hasher
+                        .matches(
+                            request.getPassword(), found.map(UserRow::passwordHash).orElse(null))
+                        .flatMap(
+                            matches ->
+                                found.isEmpty()
+                                    ? failure(username, "unknown user", source)
+                                    : attempt(found.get(), matches, source)
+                                        .flatMap(
+                                            ok ->
+                                                devices
+                                                    .loggedIn(found.get(), exchange)
+                                                    .thenReturn(ok)));
+                  });
         });
+  }
+
+  /**
+   * Checks a directory user's password by binding to their directory (never the local hash). A
+   * locked account does not reach the directory: {@link #attempt} reports the lock. A directory
+   * that cannot answer is audited and reported as {@code unavailable}.
+   */
+  private Mono<Boolean> directoryPassword(UserRow user, String password, String source) {
+    if (user.lockedUntil() != null && user.lockedUntil().isAfter(Rows.now())) {
+      return Mono.just(false);
+    }
+    return directoryLogin
+        .matches(user, password)
+        .onErrorResume(
+            ApiProblem.class,
+            problem ->
+                record(
+                        user,
+                        "auth.login",
+                        AuditOutcome.FAILURE,
+                        "directory unavailable: " + problem.getMessage(),
+                        source)
+                    .then(Mono.error(problem)));
   }
 
   private Mono<ResponseEntity<TokenPair>> attempt(UserRow user, boolean matches, String source) {
@@ -365,6 +399,16 @@ public class AuthHandler implements AuthApi {
             users
                 .findById(caller.userId())
                 .switchIfEmpty(Mono.error(() -> refused("user no longer exists")))
+                .flatMap(
+                    user ->
+                        user.fromDirectory()
+                            ? Mono.error(
+                                new ApiProblem(
+                                    ProblemType.DIRECTORY_USER,
+                                    "Your account comes from "
+                                        + user.source()
+                                        + ": change your password in the directory"))
+                            : Mono.just(user))
                 .flatMap(
                     user ->
                         hasher

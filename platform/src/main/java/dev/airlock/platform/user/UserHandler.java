@@ -9,6 +9,7 @@ import dev.airlock.platform.auth.Credentials;
 import dev.airlock.platform.auth.PasswordHasher;
 import dev.airlock.platform.database.Rows;
 import dev.airlock.platform.problem.ApiProblem;
+import dev.airlock.platform.problem.ProblemType;
 import dev.airlock.platform.rbac.Access;
 import dev.airlock.platform.role.RoleRepository;
 import dev.airlock.platform.web.Cursors;
@@ -31,6 +32,8 @@ import reactor.core.publisher.Mono;
 /**
  * Serves the users operations. Rules select users by their labels. Giving a user roles also needs
  * {@code role:update}, so that whoever may edit users cannot grant themselves more than they have.
+ * A directory user's password, name and e-mail belong to the directory ({@code directory-user});
+ * roles set here by hand last until the next directory sync replaces them.
  */
 @RestController
 public class UserHandler implements UsersApi {
@@ -160,6 +163,19 @@ public class UserHandler implements UsersApi {
   }
 
   private Mono<Void> apply(ServerWebExchange exchange, UserRow before, UserUpdate update) {
+    if (before.fromDirectory()
+        && (update.getPassword() != null
+            || update.getDisplayName() != null
+            || update.getEmail() != null)) {
+      return Mono.error(
+          new ApiProblem(
+              ProblemType.DIRECTORY_USER,
+              before.username()
+                  + " comes from "
+                  + before.source()
+                  + ": change the password, display name or e-mail in the directory (Airlock"
+                  + " copies them at the next sync)"));
+    }
     UserRow after =
         new UserRow(
             before.id(),
@@ -176,7 +192,10 @@ public class UserHandler implements UsersApi {
             before.createdAt(),
             Rows.now(),
             before.lastLoginAt(),
-            before.roles());
+            before.roles(),
+            before.source(),
+            before.directorySourceId(),
+            before.externalKey());
     if (after.disabled() && before.id().equals(Access.caller(exchange).userId())) {
       return Mono.error(ApiProblem.conflict("You cannot disable your own account"));
     }
@@ -192,6 +211,16 @@ public class UserHandler implements UsersApi {
     if (update.getDisabled() != null) {
       changed.add(after.disabled() ? "disabled" : "enabled");
     }
+    // Disabling shuts the account off (sessions, API keys, live remote sessions); a new
+    // password only ends its login sessions.
+    Mono<List<SessionRevoker.LiveSession>> shutOff;
+    if (after.disabled() && !before.disabled()) {
+      shutOff = sessions.endAccess(before.id(), "account disabled");
+    } else if (after.disabled() || update.getPassword() != null) {
+      shutOff = sessions.revokeAll(before.id(), "account changed").thenReturn(List.of());
+    } else {
+      shutOff = Mono.just(List.of());
+    }
     return newHash
         .singleOptional()
         .flatMap(
@@ -206,16 +235,17 @@ public class UserHandler implements UsersApi {
                         .then(
                             hash.map(h -> users.setPassword(before.id(), h, true))
                                 .orElse(Mono.empty()))
-                        .then(
-                            after.disabled() || update.getPassword() != null
-                                ? sessions.revokeAll(before.id(), "account changed")
-                                : Mono.empty())
-                        .then(
-                            access.success(
-                                exchange,
-                                "user.update",
-                                "user",
-                                before.id() + (changed.isEmpty() ? "" : " " + changed)))));
+                        .then(shutOff)
+                        .flatMap(
+                            live ->
+                                access
+                                    .success(
+                                        exchange,
+                                        "user.update",
+                                        "user",
+                                        before.id() + (changed.isEmpty() ? "" : " " + changed))
+                                    .thenReturn(live))))
+        .flatMap(sessions::cut);
   }
 
   @Override

@@ -63,6 +63,14 @@ public class UserRepository {
         .all();
   }
 
+  /** The users a directory source created, enabled or not. */
+  public Flux<UserRow> findByDirectorySource(UUID sourceId) {
+    return db.sql(SELECT + "WHERE u.directory_source_id = :source" + GROUP + " ORDER BY u.row_no")
+        .bind("source", sourceId.toString())
+        .map(this::row)
+        .all();
+  }
+
   public Mono<Long> count() {
     return db.sql("SELECT COUNT(*) FROM users").map(row -> row.get(0, Long.class)).one();
   }
@@ -71,16 +79,25 @@ public class UserRepository {
     var insert =
         db.sql(
                 "INSERT INTO users (id, username, display_name, email, password_hash, labels,"
-                    + " disabled, password_change_required, created_at, updated_at) VALUES (:id,"
-                    + " :username, :displayName, :email, :hash, :labels, :disabled, :pcr, :now,"
-                    + " :now)")
+                    + " disabled, password_change_required, created_at, updated_at, source,"
+                    + " directory_source_id, external_key) VALUES (:id, :username, :displayName,"
+                    + " :email, :hash, :labels, :disabled, :pcr, :now, :now, :source, :sourceId,"
+                    + " :externalKey)")
             .bind("id", user.id().toString())
             .bind("username", user.username())
             .bind("hash", user.passwordHash())
             .bind("labels", codec.labels(user.labels()))
             .bind("disabled", user.disabled())
             .bind("pcr", user.passwordChangeRequired())
-            .bind("now", Rows.column(user.createdAt()));
+            .bind("now", Rows.column(user.createdAt()))
+            .bind("source", user.source());
+    insert =
+        Rows.bind(
+            insert,
+            "sourceId",
+            user.directorySourceId() == null ? null : user.directorySourceId().toString(),
+            String.class);
+    insert = Rows.bind(insert, "externalKey", user.externalKey(), String.class);
     insert = Rows.bind(insert, "displayName", user.displayName(), String.class);
     insert = Rows.bind(insert, "email", user.email(), String.class);
     return insert.then().then(setRoles(user.id(), user.roles()));
@@ -157,6 +174,7 @@ public class UserRepository {
 
   private UserRow row(Readable row) {
     String roleNames = row.get("role_names", String.class);
+    String sourceId = row.get("directory_source_id", String.class);
     return new UserRow(
         UUID.fromString(row.get("id", String.class)),
         row.get("row_no", Long.class),
@@ -172,6 +190,9 @@ public class UserRepository {
         Rows.instant(row.get("created_at", LocalDateTime.class)),
         Rows.instant(row.get("updated_at", LocalDateTime.class)),
         Rows.instant(row.get("last_login_at", LocalDateTime.class)),
-        roleNames == null ? List.of() : Arrays.asList(roleNames.split(",")));
+        roleNames == null ? List.of() : Arrays.asList(roleNames.split(",")),
+        row.get("source", String.class),
+        sourceId == null ? null : UUID.fromString(sourceId),
+        row.get("external_key", String.class));
   }
 }

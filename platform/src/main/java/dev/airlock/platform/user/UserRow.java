@@ -7,7 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** A user as stored, with the names of their roles. */
+/**
+ * A user as stored, with the names of their roles. {@code source} is {@code local}, or {@code
+ * directory:<name>} for a user synchronised from a directory source ({@code directorySourceId},
+ * null once that source is removed), whose entry {@code externalKey} identifies.
+ */
 public record UserRow(
     UUID id,
     long rowNo,
@@ -23,7 +27,56 @@ public record UserRow(
     Instant createdAt,
     Instant updatedAt,
     Instant lastLoginAt,
-    List<String> roles) {
+    List<String> roles,
+    String source,
+    UUID directorySourceId,
+    String externalKey) {
+
+  /** What {@code source} says of a local user. */
+  public static final String LOCAL = "local";
+
+  /** A local user. */
+  public UserRow(
+      UUID id,
+      long rowNo,
+      String username,
+      String displayName,
+      String email,
+      String passwordHash,
+      Map<String, String> labels,
+      boolean disabled,
+      boolean passwordChangeRequired,
+      int failedLogins,
+      Instant lockedUntil,
+      Instant createdAt,
+      Instant updatedAt,
+      Instant lastLoginAt,
+      List<String> roles) {
+    this(
+        id,
+        rowNo,
+        username,
+        displayName,
+        email,
+        passwordHash,
+        labels,
+        disabled,
+        passwordChangeRequired,
+        failedLogins,
+        lockedUntil,
+        createdAt,
+        updatedAt,
+        lastLoginAt,
+        roles,
+        LOCAL,
+        null,
+        null);
+  }
+
+  /** Whether the user comes from a directory (and logs in with their directory password). */
+  public boolean fromDirectory() {
+    return !LOCAL.equals(source);
+  }
 
   /** The user as the API shows it (never the password hash). */
   public User toApi() {
@@ -36,6 +89,7 @@ public record UserRow(
             disabled,
             createdAt.atOffset(ZoneOffset.UTC),
             updatedAt.atOffset(ZoneOffset.UTC));
+    user.setSource(source);
     user.setDisplayName(displayName);
     user.setEmail(email);
     if (lastLoginAt != null) {
