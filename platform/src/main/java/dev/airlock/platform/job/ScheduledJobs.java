@@ -195,7 +195,7 @@ public class ScheduledJobs implements AutoCloseable {
             })
         .onErrorResume(
             e -> {
-              log.warn("job {}: could not start: {}", name, e.toString());
+              log.warn("job {}: could not start: {}", name, e.toString(), e);
               return Mono.just(false);
             });
   }

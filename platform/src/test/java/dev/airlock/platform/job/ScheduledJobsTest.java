@@ -227,11 +227,23 @@ class ScheduledJobsTest extends PlatformTestBase {
   @Test
   void aJobAnotherReplicaIsRunningIsRefusedWithJobRunning() throws Exception {
     String token = adminToken();
-    // Another replica holds warm-pool's lease for a while.
+    // Another replica holds warm-pool's lease for a while (once this platform's own warm-pool
+    // round, every 5 s, has let go of it).
+    java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
     ScheduledJobs other =
-        replica(job("warm-pool", run -> Mono.delay(Duration.ofSeconds(3)).thenReturn("held")));
-    var busy = other.runScheduled("warm-pool").subscribe();
-    awaitRun("warm-pool", JobOutcome.RUNNING);
+        replica(
+            job(
+                "warm-pool",
+                run ->
+                    Mono.fromRunnable(holding::countDown)
+                        .then(Mono.delay(Duration.ofSeconds(3)))
+                        .thenReturn("held")));
+    reactor.core.Disposable busy = null;
+    for (int i = 0; i < 20 && holding.getCount() > 0; i++) {
+      busy = other.runScheduled("warm-pool").subscribe();
+      holding.await(500, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+    assertThat(holding.getCount()).as("the other replica took the lease").isZero();
 
     http.post()
         .uri("/api/v1/jobs/warm-pool/runs")
