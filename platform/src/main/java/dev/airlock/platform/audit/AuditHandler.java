@@ -1,37 +1,51 @@
 package dev.airlock.platform.audit;
 
 import dev.airlock.platform.api.AuditApi;
+import dev.airlock.platform.api.model.AuditArchiveBatch;
+import dev.airlock.platform.api.model.AuditArchivePage;
 import dev.airlock.platform.api.model.AuditEvent;
 import dev.airlock.platform.api.model.AuditEventPage;
 import dev.airlock.platform.api.model.AuditOutcome;
 import dev.airlock.platform.api.model.AuditVerification;
-import dev.airlock.platform.database.Rows;
 import dev.airlock.platform.problem.ApiProblem;
 import dev.airlock.platform.rbac.Access;
 import dev.airlock.platform.web.Cursors;
-import io.r2dbc.spi.Readable;
-import java.time.LocalDateTime;
+import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.transaction.reactive.TransactionalOperator;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ServerWebExchange;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-/** Serves the audit log: filtered, cursor-paginated queries (newest first) and verification. */
+/**
+ * Serves the audit log: filtered, cursor-paginated queries (newest first) across the live log and
+ * the archive, the streaming export (oldest first, JSON lines), the archive's batches, and
+ * verification.
+ */
 @RestController
 public class AuditHandler implements AuditApi {
 
-  private final DatabaseClient db;
+  private final AuditReader reader;
+  private final AuditArchive archive;
+  private final AuditVerifier verifier;
+  private final TransactionalOperator tx;
   private final Access access;
 
-  public AuditHandler(DatabaseClient db, Access access) {
-    this.db = db;
+  AuditHandler(
+      AuditReader reader,
+      AuditArchive archive,
+      AuditVerifier verifier,
+      TransactionalOperator tx,
+      Access access) {
+    this.reader = reader;
+    this.archive = archive;
+    this.verifier = verifier;
+    this.tx = tx;
     this.access = access;
   }
 
@@ -49,49 +63,63 @@ public class AuditHandler implements AuditApi {
     if (from != null && to != null && !from.isBefore(to)) {
       return Mono.error(ApiProblem.validation("from", "must be before 'to'"));
     }
-    List<String> where = new ArrayList<>(List.of("seq < :before"));
-    Map<String, Object> binds = new LinkedHashMap<>();
-    binds.put("before", before);
-    if (from != null) {
-      where.add("occurred_at >= :from");
-      binds.put("from", Rows.column(from.toInstant()));
-    }
-    if (to != null) {
-      where.add("occurred_at < :to");
-      binds.put("to", Rows.column(to.toInstant()));
-    }
-    if (actor != null) {
-      where.add("actor = :actor");
-      binds.put("actor", actor);
-    }
-    if (action != null) {
-      where.add("action = :action");
-      binds.put("action", action);
-    }
-    if (outcome != null) {
-      where.add("outcome = :outcome");
-      binds.put("outcome", outcome.getValue());
-    }
-    var query =
-        db.sql(
-            "SELECT * FROM audit_events WHERE "
-                + String.join(" AND ", where)
-                + " ORDER BY seq DESC LIMIT :limit");
-    for (var bind : binds.entrySet()) {
-      query = query.bind(bind.getKey(), bind.getValue());
-    }
-    var page = query.bind("limit", limit + 1);
+    AuditFilter filter =
+        new AuditFilter(
+            instant(from), instant(to), actor, action, outcome == null ? null : outcome.getValue());
     return access
         .require(exchange, Map.of(), null, null)
-        .thenMany(page.map(AuditHandler::event).all())
+        .thenMany(tx.transactional(reader.descending(before, filter, limit + 1)))
         .collectList()
         .map(
             events -> {
-              List<AuditEvent> items = events.size() > limit ? events.subList(0, limit) : events;
-              AuditEventPage result = new AuditEventPage(items);
-              if (events.size() > limit) {
-                result.setNextCursor(Cursors.encode(items.get(items.size() - 1).getSeq()));
-              }
+              var page = Cursors.page(events, limit, StoredEvent::seq);
+              AuditEventPage result =
+                  new AuditEventPage(page.rows().stream().map(StoredEvent::toApi).toList());
+              result.setNextCursor(page.nextCursor());
+              return ResponseEntity.ok(result);
+            });
+  }
+
+  @Override
+  public Mono<ResponseEntity<Flux<AuditEvent>>> exportAuditEvents(
+      OffsetDateTime from, OffsetDateTime to, Long afterSeq, ServerWebExchange exchange) {
+    if (from != null && to != null && !from.isBefore(to)) {
+      return Mono.error(ApiProblem.validation("from", "must be before 'to'"));
+    }
+    long after = afterSeq == null ? 0 : afterSeq;
+    AuditFilter filter = new AuditFilter(instant(from), instant(to), null, null, null);
+    Flux<AuditEvent> events =
+        reader
+            .ascending(after, filter.from(), filter.to())
+            .concatMapIterable(
+                chunk -> {
+                  chunk.requireReadable();
+                  return chunk.events().stream()
+                      .filter(event -> event.seq() > after && filter.test(event))
+                      .map(StoredEvent::toApi)
+                      .toList();
+                },
+                1);
+    return access
+        .require(exchange, Map.of(), null, null)
+        .thenReturn(ResponseEntity.ok().contentType(MediaType.APPLICATION_NDJSON).body(events));
+  }
+
+  @Override
+  public Mono<ResponseEntity<AuditArchivePage>> listAuditArchive(
+      Integer limit, String cursor, ServerWebExchange exchange) {
+    long before = Cursors.decode(cursor, Long.MAX_VALUE);
+    return access
+        .require(exchange, Map.of(), null, null)
+        .thenMany(archive.page(before, limit + 1))
+        .collectList()
+        .map(
+            batches -> {
+              var page = Cursors.page(batches, limit, ArchiveBatch::firstSeq);
+              List<AuditArchiveBatch> items =
+                  page.rows().stream().map(ArchiveBatch::toApi).toList();
+              AuditArchivePage result = new AuditArchivePage(items);
+              result.setNextCursor(page.nextCursor());
               return ResponseEntity.ok(result);
             });
   }
@@ -100,37 +128,11 @@ public class AuditHandler implements AuditApi {
   public Mono<ResponseEntity<AuditVerification>> verifyAuditChain(ServerWebExchange exchange) {
     return access
         .require(exchange, Map.of(), null, null)
-        .then(new AuditVerifier(db).verify())
+        .then(verifier.verify())
         .map(ResponseEntity::ok);
   }
 
-  @Override
-  public Mono<ResponseEntity<reactor.core.publisher.Flux<AuditEvent>>> exportAuditEvents(
-      OffsetDateTime from, OffsetDateTime to, Long afterSeq, ServerWebExchange exchange) {
-    return Mono.error(new UnsupportedOperationException("the audit export is being built"));
-  }
-
-  @Override
-  public Mono<ResponseEntity<dev.airlock.platform.api.model.AuditArchivePage>> listAuditArchive(
-      Integer limit, String cursor, ServerWebExchange exchange) {
-    return Mono.error(new UnsupportedOperationException("the audit archive is being built"));
-  }
-
-  static AuditEvent event(Readable row) {
-    AuditEvent event =
-        new AuditEvent(
-            UUID.fromString(row.get("id", String.class)),
-            row.get("seq", Long.class),
-            Rows.offset(row.get("occurred_at", LocalDateTime.class)),
-            row.get("actor", String.class),
-            row.get("action", String.class),
-            AuditOutcome.fromValue(row.get("outcome", String.class)),
-            row.get("hash", String.class));
-    event.setActorId(row.get("actor_id", String.class));
-    event.setTargetKind(row.get("target_kind", String.class));
-    event.setTarget(row.get("target", String.class));
-    event.setReason(row.get("reason", String.class));
-    event.setSourceAddress(row.get("source_address", String.class));
-    return event;
+  private static Instant instant(OffsetDateTime time) {
+    return time == null ? null : time.toInstant();
   }
 }

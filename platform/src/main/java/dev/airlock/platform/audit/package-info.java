@@ -1,2 +1,5 @@
-/** The append-only, hash-chained audit log: writing events, querying them, verifying the chain. */
+/**
+ * The append-only, hash-chained audit log: writing events, querying and exporting them, verifying
+ * the chain, and moving old events into the archive.
+ */
 package dev.airlock.platform.audit;
