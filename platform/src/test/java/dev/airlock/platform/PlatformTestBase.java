@@ -70,6 +70,20 @@ public abstract class PlatformTestBase {
     return adminToken;
   }
 
+  /** GETs {@code path} with {@code token}, expects 200 and returns the JSON body as a map. */
+  @SuppressWarnings("unchecked")
+  protected Map<String, Object> getJson(String path, String token) {
+    return http.get()
+        .uri(path)
+        .headers(h -> h.setBearerAuth(token))
+        .exchange()
+        .expectStatus()
+        .isOk()
+        .expectBody(Map.class)
+        .returnResult()
+        .getResponseBody();
+  }
+
   /** Logs in and returns the access token. */
   protected String login(String username, String password) {
     @SuppressWarnings("unchecked")

@@ -78,7 +78,7 @@ class AuditArchiveTest extends PlatformTestBase {
     List<AuditEvent> before = upTo(lastNew, allEvents(token, "", 500));
     Instant thirdOld =
         before.stream()
-            .filter(e -> e.getSeq() == mine.get(2))
+            .filter(e -> e.getSeq().equals(mine.get(2)))
             .findFirst()
             .get()
             .getTime()

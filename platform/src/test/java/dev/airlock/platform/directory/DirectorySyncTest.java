@@ -727,19 +727,6 @@ class DirectorySyncTest extends PlatformTestBase {
     return request.exchange().expectBody().returnResult();
   }
 
-  @SuppressWarnings("unchecked")
-  private Map<String, Object> getJson(String path, String token) {
-    return http.get()
-        .uri(path)
-        .headers(h -> h.setBearerAuth(token))
-        .exchange()
-        .expectStatus()
-        .isOk()
-        .expectBody(Map.class)
-        .returnResult()
-        .getResponseBody();
-  }
-
   private static int status(EntityExchangeResult<byte[]> result) {
     return result.getStatus().value();
   }

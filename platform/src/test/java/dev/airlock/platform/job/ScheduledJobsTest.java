@@ -176,6 +176,32 @@ class ScheduledJobsTest extends PlatformTestBase {
         .exists()
         .jsonPath("$.items[?(@.name == 'warm-pool')].description")
         .exists();
+    dev.airlock.platform.api.model.JobList listed =
+        http.get()
+            .uri("/api/v1/jobs")
+            .headers(h -> h.setBearerAuth(token))
+            .exchange()
+            .expectBody(dev.airlock.platform.api.model.JobList.class)
+            .returnResult()
+            .getResponseBody();
+    assertThat(listed.getItems())
+        .extracting(dev.airlock.platform.api.model.Job::getName)
+        .as("every job the platform runs")
+        .containsExactlyInAnyOrder(
+            "container-reaper",
+            "warm-pool",
+            "audit-archive",
+            "directory-sync",
+            "mail",
+            "container-expiry-warning");
+    assertThat(listed.getItems())
+        .filteredOn(job -> job.getName().equals("audit-archive"))
+        .singleElement()
+        .satisfies(
+            job -> {
+              assertThat(job.getSchedule()).isEqualTo("0 15 3 * * *");
+              assertThat(job.getEnabled()).isTrue();
+            });
 
     JobRun started =
         http.post()

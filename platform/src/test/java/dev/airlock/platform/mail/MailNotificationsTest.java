@@ -190,15 +190,7 @@ class MailNotificationsTest extends MailTestSupport {
     Instant deadline = Instant.now().plus(WITHIN);
     while (true) {
       Map<String, Object> page =
-          http.get()
-              .uri("/api/v1/jobs/" + MailDelivery.JOB + "/runs?limit=20")
-              .headers(h -> h.setBearerAuth(token))
-              .exchange()
-              .expectStatus()
-              .isOk()
-              .expectBody(Map.class)
-              .returnResult()
-              .getResponseBody();
+          getJson("/api/v1/jobs/" + MailDelivery.JOB + "/runs?limit=20", token);
       for (Map<String, Object> run : (List<Map<String, Object>>) page.get("items")) {
         Map<String, Object> counts = (Map<String, Object>) run.get("counts");
         if (((Number) counts.getOrDefault("failed", 0)).longValue() > 0) {

@@ -170,16 +170,7 @@ abstract class MailTestSupport extends PlatformTestBase {
     }
     String id = runId;
     while (true) {
-      Map<String, Object> run =
-          http.get()
-              .uri("/api/v1/jobs/" + job + "/runs")
-              .headers(h -> h.setBearerAuth(token))
-              .exchange()
-              .expectStatus()
-              .isOk()
-              .expectBody(Map.class)
-              .returnResult()
-              .getResponseBody();
+      Map<String, Object> run = getJson("/api/v1/jobs/" + job + "/runs", token);
       Map<String, Object> mine =
           ((List<Map<String, Object>>) run.get("items"))
               .stream().filter(r -> id.equals(r.get("id"))).findFirst().orElseThrow();
