@@ -56,18 +56,22 @@ class ArgumentsTest {
             "nodes",
             "ssh",
             "proxy",
+            "jobs",
+            "audit",
             "AIRLOCK_API_KEY",
             "AIRLOCK_URL")
         .contains(
-            "0   success",
-            "1   unexpected error",
-            "2   usage error",
-            "3   not logged in",
-            "4   not found",
-            "5   unreachable, temporarily unavailable or over quota",
-            "6   the container failed",
-            "7   timed out waiting",
-            "8   the tunnel could not be opened or broke");
+            "0    success",
+            "1    unexpected error",
+            "2    usage error",
+            "3    not logged in",
+            "4    not found",
+            "5    unreachable, temporarily unavailable or over quota",
+            "6    the container failed",
+            "7    timed out waiting",
+            "8    the tunnel could not be opened or broke",
+            "9    the job run failed or was interrupted",
+            "10   the audit log's hash chain does not verify");
   }
 
   @Test
@@ -85,13 +89,18 @@ class ArgumentsTest {
           {"ssh", "--help"},
           {"proxy", "ssh", "--help"},
           {"proxy", "app", "--help"},
-          {"proxy", "tcp", "--help"}
+          {"proxy", "tcp", "--help"},
+          {"jobs", "ls", "--help"},
+          {"jobs", "runs", "--help"},
+          {"jobs", "run", "--help"},
+          {"audit", "export", "--help"},
+          {"audit", "verify", "--help"}
         }) {
       Result result = cli().run(command);
       assertThat(result.exit()).as("%s", (Object) command).isZero();
       assertThat(result.out())
           .as("%s", (Object) command)
-          .contains("Exit status:", "7   timed out", "8   the tunnel");
+          .contains("Exit status:", "7    timed out", "8    the tunnel", "10   the audit log");
     }
   }
 
