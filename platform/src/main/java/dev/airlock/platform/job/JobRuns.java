@@ -84,8 +84,9 @@ public class JobRuns {
   }
 
   /**
-   * Keeps the newest {@link #KEPT_PER_JOB} runs, and of consecutive runs that succeeded without
-   * doing anything (a reaper's quiet rounds) only the newest, so the history shows what happened.
+   * Keeps the newest {@link #KEPT_PER_JOB} runs, and of consecutive scheduled runs that succeeded
+   * without doing anything (a reaper's quiet rounds) only the newest, so the history shows what
+   * happened; a run an administrator started is always kept.
    */
   private Mono<Void> trim(String job, JobContext run, JobOutcome outcome) {
     Mono<Void> quiet = Mono.empty();
@@ -93,7 +94,7 @@ public class JobRuns {
       quiet =
           db.sql(
                   "DELETE FROM job_runs WHERE job = :job AND id <> :id AND outcome = 'succeeded'"
-                      + " AND counts NOT REGEXP '[1-9]' AND row_no = (SELECT r FROM (SELECT"
+                      + " AND trigger_kind = 'schedule' AND counts NOT REGEXP '[1-9]' AND row_no = (SELECT r FROM (SELECT"
                       + " MAX(row_no) AS r FROM job_runs WHERE job = :job AND id <> :id) newest)")
               .bind("job", job)
               .bind("id", run.id())
