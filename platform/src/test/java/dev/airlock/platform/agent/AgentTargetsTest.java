@@ -148,17 +148,8 @@ class AgentTargetsTest extends PlatformTestBase {
         .isEqualTo("urn:airlock:problem:validation");
   }
 
-  @SuppressWarnings("unchecked")
   private Map<String, Object> getAgent(String id) {
-    return http.get()
-        .uri("/api/v1/agents/{id}", id)
-        .headers(h -> h.setBearerAuth(admin))
-        .exchange()
-        .expectStatus()
-        .isOk()
-        .expectBody(Map.class)
-        .returnResult()
-        .getResponseBody();
+    return getJson("/api/v1/agents/" + id, admin);
   }
 
   @SuppressWarnings("unchecked")

@@ -413,17 +413,8 @@ class TunnelSessionTest extends PlatformTestBase {
         .exchange();
   }
 
-  @SuppressWarnings("unchecked")
   private Map<String, Object> getSession(String id) {
-    return http.get()
-        .uri("/api/v1/sessions/{id}", id)
-        .headers(h -> h.setBearerAuth(admin))
-        .exchange()
-        .expectStatus()
-        .isOk()
-        .expectBody(Map.class)
-        .returnResult()
-        .getResponseBody();
+    return getJson("/api/v1/sessions/" + id, admin);
   }
 
   @SuppressWarnings("unchecked")
