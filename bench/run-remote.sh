@@ -219,10 +219,14 @@ case "$MODE" in
     PIDS+=("$AGENT_PID")
     wait_for "$WORK/agent-1.log" "online at node bench-1" 90
     sleep 3 # Chromium's first paint
+    if [[ -n ${VIEW_TRACE:-} ]]; then
+      ip netns exec alkb-a1 python3 "$REPO/bench/xprobe.py" "$DISPLAY_NUM" "$VIEW_TRACE.x" &
+      PIDS+=("$!")
+    fi
     ip netns exec alkb-cl "$JAVA" -cp "$BENCH_CP" dev.airlock.bench.ViewBench \
       --url="http://$HUB:$PLATFORM_PORT" --api-key="$API_KEY" --target=bench-agent-1 \
       --agent-pid="$AGENT_PID" --display-pids="$XVFB_PID,$(pgrep -d, -f "user-data-dir=$WORK/chromium" || echo "$CHROMIUM_PID")" \
-      --seconds="${VIEW_SECONDS:-20}" --count="${VIEW_PRESSES:-50}" &
+      --seconds="${VIEW_SECONDS:-20}" --count="${VIEW_PRESSES:-50}" ${VIEW_TRACE:+--trace="$VIEW_TRACE"} &
     driver=$!
     PIDS+=("$driver")
     wait "$driver"
@@ -230,7 +234,7 @@ case "$MODE" in
     if [[ -d $REPO/portal/node_modules/playwright-core ]]; then
       log "input to photon in the portal (Chromium, playwright-core)"
       ip netns exec alkb-cl env BENCH_URL="http://$HUB:$PLATFORM_PORT" BENCH_USERNAME=admin \
-        BENCH_PASSWORD="$PASSWORD" BENCH_TARGET=bench-agent-1 BENCH_PRESSES="${VIEW_PRESSES:-50}" \
+        BENCH_PASSWORD="$PASSWORD" BENCH_TARGET=bench-agent-1 BENCH_PRESSES="${VIEW_PRESSES:-50}" ${VIEW_TRACE:+BENCH_TRACE="$VIEW_TRACE.browser"} \
         node "$REPO/bench/view-latency.mjs" &
       driver=$!
       PIDS+=("$driver")

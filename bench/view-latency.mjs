@@ -1,12 +1,14 @@
 // Input to photon as a person sees it: Debian's Chromium runs the portal's remote view of a desktop
 // (bench/run-remote.sh view with VIEW_CLIENT=browser starts everything and this script in the
 // client namespace). A benchmark, not a test. Env: BENCH_URL (the portal), BENCH_USERNAME,
-// BENCH_PASSWORD, BENCH_TARGET (the desktop's name), BENCH_PRESSES (50), BENCH_CHROMIUM.
+// BENCH_PASSWORD, BENCH_TARGET (the desktop's name), BENCH_PRESSES (50), BENCH_CHROMIUM, BENCH_TRACE (a
+// file for each press's send and sight times, wall clock, for bench/view-split.py).
 //
 // Each press is a Space keydown/keyup dispatched on the view's stage inside the page (no DevTools
 // round trip in the measured time); the desktop's page flips its centre square black <-> white on
 // every key (bench/view-page.html). The time runs from the dispatch to the first presented video
 // frame (requestVideoFrameCallback) whose centre has the new colour.
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../portal/package.json', import.meta.url));
@@ -56,6 +58,7 @@ try {
     const nextFrame = () => new Promise((resolve) => video.requestVideoFrameCallback((now) => resolve(now)));
     const key = (type) => stage.dispatchEvent(new KeyboardEvent(type, { code: 'Space', key: ' ', bubbles: true, cancelable: true }));
     const times = [];
+    const trace = [];
     let lost = 0;
     for (let i = 0; i < presses + 5; i++) {
       await nextFrame();
@@ -72,17 +75,24 @@ try {
         }
       }
       if (seen === undefined) lost++;
-      else if (i >= 5) times.push(Math.max(0, seen - sent));
+      else if (i >= 5) {
+        times.push(Math.max(0, seen - sent));
+        trace.push([performance.timeOrigin + sent, performance.timeOrigin + seen]);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     times.sort((a, b) => a - b);
     const at = (p) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))];
-    return { p50: at(50), p95: at(95), max: times.at(-1), count: times.length, lost, size: `${video.videoWidth}x${video.videoHeight}` };
+    return { p50: at(50), p95: at(95), max: times.at(-1), count: times.length, lost, size: `${video.videoWidth}x${video.videoHeight}`, trace };
   }, PRESSES);
   console.log(
     `browser input to photon (${path}, ${result.size}): p50 ${result.p50.toFixed(1)} ms, p95 ${result.p95.toFixed(1)} ms,` +
       ` max ${result.max.toFixed(1)} ms over ${result.count} presses (${result.lost} without a change within 3 s)`,
   );
+  if (process.env.BENCH_TRACE) {
+    // Wall-clock milliseconds of each press's send and sight, for bench/view-split.py.
+    writeFileSync(process.env.BENCH_TRACE, result.trace.map(([a, b]) => `${a} ${b}`).join('\n') + '\n');
+  }
 } finally {
   await browser.close();
 }

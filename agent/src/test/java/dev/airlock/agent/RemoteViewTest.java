@@ -96,6 +96,19 @@ class RemoteViewTest {
   }
 
   @Test
+  void aStillScreenIsSentAtTheRefreshRateAndAChangeAtOnce() throws Exception {
+    try (Viewer viewer = Viewer.connect(services, open(ModeEnum.CONTROL, null, 0, 30), true)) {
+      x.run("xsetroot", "-solid", "red");
+      viewer.frameWhere(rgb -> isRed(rgb));
+      // Nothing changes for 3 s: a frame every 200 ms (about 15), not the 45 of 15 fps.
+      long still = viewer.framesDuring(Duration.ofSeconds(3));
+      assertThat(still).isBetween(5L, 25L);
+      x.run("xsetroot", "-solid", "green");
+      viewer.frameWhere(rgb -> isGreen(rgb));
+    }
+  }
+
+  @Test
   void aViewOnlySessionMovesNothingAndMayNotWriteTheClipboard() throws Exception {
     x.run("xdotool", "mousemove", "10", "10");
     try (Viewer viewer = Viewer.connect(services, open(ModeEnum.VIEW, null, 0, 30), false)) {
@@ -327,6 +340,10 @@ class RemoteViewTest {
       return link.videoFrames(true)
           .filter(frame -> centre.test(frame.rgb(frame.width() / 2, frame.height() / 2)))
           .blockFirst(WAIT);
+    }
+
+    long framesDuring(Duration window) {
+      return link.videoFrames(false).take(window).count().block(window.plus(WAIT));
     }
 
     @Override

@@ -27,7 +27,16 @@ final class VirtualDisplay implements AutoCloseable {
       }
       Process process =
           new ProcessBuilder(
-                  "Xvfb", ":" + n, "-screen", "0", width + "x" + height + "x24", "-nolisten", "tcp")
+                  "Xvfb",
+                  ":" + n,
+                  "-screen",
+                  "0",
+                  width + "x" + height + "x24",
+                  "-nolisten",
+                  "tcp",
+                  // Without it the server resets, root colour and all, whenever its last client
+                  // leaves, e.g. an xsetroot run before the capture has connected.
+                  "-noreset")
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.DISCARD)
               .start();

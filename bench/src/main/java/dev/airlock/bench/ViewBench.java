@@ -70,7 +70,7 @@ public final class ViewBench {
       System.out.println("path: " + session.path());
       session.channel("control").messages().subscribe();
       frameRate(session, seconds, agent, display);
-      inputToPhoton(session, count);
+      inputToPhoton(session, count, o.get("trace"));
     } finally {
       session.close().block(CALL);
     }
@@ -112,7 +112,10 @@ public final class ViewBench {
         displayCores * 100);
   }
 
-  private static void inputToPhoton(RemoteSession session, int count) throws Exception {
+  private static void inputToPhoton(RemoteSession session, int count, String traceFile)
+      throws Exception {
+    java.io.PrintWriter trace =
+        traceFile == null ? null : new java.io.PrintWriter(new java.io.FileWriter(traceFile), true);
     Channel input = session.channel("input");
     AtomicReference<PeerLink.ReceivedFrame> latest = new AtomicReference<>();
     Object seen = new Object();
@@ -139,13 +142,20 @@ public final class ViewBench {
           lost++;
           continue;
         }
+        long arrived = System.nanoTime();
         if (i >= 5) {
-          micros.recordValue((System.nanoTime() - sent) / 1000);
+          micros.recordValue((arrived - sent) / 1000);
+          if (trace != null) {
+            trace.printf("%d %d%n", sent, arrived);
+          }
         }
         Thread.sleep(100);
       }
     } finally {
       watching.dispose();
+      if (trace != null) {
+        trace.close();
+      }
     }
     System.out.printf(
         "input to photon: p50 %.1f ms, p95 %.1f ms, max %.1f ms over %d presses (%d without a"

@@ -67,7 +67,7 @@ public final class Display {
 
   /** A new injector with an X connection of its own (one per session); close it after use. */
   public InputInjector newInjector() {
-    return new InputInjector(name);
+    return new InputInjector(name, screen::inputInjected);
   }
 
   /** The root window's size now (asked on a worker thread when no capture runs). */

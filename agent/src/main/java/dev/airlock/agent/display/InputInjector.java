@@ -40,6 +40,7 @@ public final class InputInjector implements AutoCloseable {
   private static final long MAPPING_SETTLE_NANOS = 30_000_000L;
 
   private final String displayName;
+  private final Runnable injected;
   private final ExecutorService thread;
   // Touched only on the injector's thread.
   private Pointer display;
@@ -51,7 +52,16 @@ public final class InputInjector implements AutoCloseable {
 
   /** An injector for {@code displayName}; the connection is opened with the first event. */
   public InputInjector(String displayName) {
+    this(displayName, () -> {});
+  }
+
+  /**
+   * An injector for {@code displayName} that runs {@code injected} right after each key, button,
+   * wheel or drag event reached the X server (not after a plain pointer move), on its own thread.
+   */
+  public InputInjector(String displayName, Runnable injected) {
     this.displayName = displayName;
+    this.injected = injected;
     this.thread =
         Executors.newSingleThreadExecutor(
             task -> {
@@ -67,6 +77,9 @@ public final class InputInjector implements AutoCloseable {
         () -> {
           XTest.INSTANCE.XTestFakeMotionEvent(display, -1, x, y, NOW);
           flush();
+          if (!pressedButtons.isEmpty()) {
+            injected.run();
+          }
         });
   }
 
@@ -75,7 +88,11 @@ public final class InputInjector implements AutoCloseable {
     if (button < 1 || button > 3) {
       throw new IllegalArgumentException("button: " + button + " (expected: 1, 2 or 3)");
     }
-    submit(() -> pressButton(button, down));
+    submit(
+        () -> {
+          pressButton(button, down);
+          injected.run();
+        });
   }
 
   /** Scrolls by notches: {@code dy > 0} down, {@code dx > 0} right (buttons 5, 4, 7, 6). */
@@ -85,6 +102,7 @@ public final class InputInjector implements AutoCloseable {
           click(dy > 0 ? 5 : 4, Math.min(Math.abs(dy), MAX_NOTCHES));
           click(dx > 0 ? 7 : 6, Math.min(Math.abs(dx), MAX_NOTCHES));
           flush();
+          injected.run();
         });
   }
 
@@ -93,7 +111,11 @@ public final class InputInjector implements AutoCloseable {
    * character or key name the viewer's layout produced.
    */
   public void key(String code, String key, boolean down) {
-    submit(() -> pressKey(code, key, down));
+    submit(
+        () -> {
+          pressKey(code, key, down);
+          injected.run();
+        });
   }
 
   /** Releases every key and button this injector pressed. */

@@ -3,7 +3,9 @@ package dev.airlock.agent.display;
 import com.sun.jna.Memory;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
 import dev.airlock.agent.display.X11.LibC;
+import dev.airlock.agent.display.X11.XDamage;
 import dev.airlock.agent.display.X11.XShm;
 import dev.airlock.agent.display.X11.Xlib;
 import dev.airlock.peer.WebRtcRuntime;
@@ -26,11 +28,15 @@ import reactor.core.publisher.Sinks;
  * process.
  *
  * <p>While at least one lease is held ({@link #start()}), a thread of its own grabs the root window
- * (MIT-SHM when the server offers it, {@code XGetImage} otherwise) at the target frame rate,
- * converts it from ARGB to I420 with libyuv and pushes it into {@link #source()}. A frame that is
- * late is not made up for: the thread skips to the next slot, so nothing queues. When the root
- * window's size changes, the next frames have the new size and {@link #sizes()} emits it. The
- * thread and its X connection end when the last lease is released.
+ * (MIT-SHM when the server offers it, {@code XGetImage} otherwise), converts it from ARGB to I420
+ * with libyuv and pushes it into {@link #source()}. It grabs when the screen changed, as the X
+ * server's DAMAGE extension reports, at most at the configured frame rate; and for {@value
+ * #BOOST_MILLIS} ms after injected input ({@link #inputInjected()}) at up to {@value #BOOST_FPS}
+ * fps, so that what a key or a click changes is sent as soon as it is drawn rather than at the next
+ * tick. A still screen costs a grab every {@value #REFRESH_MILLIS} ms. A frame that is late is not
+ * made up for, so nothing queues. When the root window's size changes, the next frames have the new
+ * size and {@link #sizes()} emits it. The thread and its X connection end when the last lease is
+ * released.
  *
  * <p>libwebrtc's own X11 capturer ({@code ScreenCapturer}) is not used: in webrtc-java 0.14 it
  * crashes the JVM on Linux (an ABI mismatch of {@code DesktopCaptureOptions}, fixed after 0.14 in
@@ -39,6 +45,17 @@ import reactor.core.publisher.Sinks;
 public final class ScreenCapture {
 
   private static final Logger log = LoggerFactory.getLogger(ScreenCapture.class);
+
+  /** The frame rate right after input, while the screen shows its answer. */
+  static final int BOOST_FPS = 60;
+
+  /** How long after input the boosted rate lasts. */
+  static final long BOOST_MILLIS = 500;
+
+  /** A still screen is grabbed again this often, for a new viewer and the encoder's refinement. */
+  static final long REFRESH_MILLIS = 200;
+
+  private static final long STOP_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   /** A display size in pixels. */
   public record Size(int width, int height) {}
@@ -51,6 +68,7 @@ public final class ScreenCapture {
   private volatile Thread thread;
   private volatile boolean running;
   private volatile Size size;
+  private volatile long boostUntil = System.nanoTime();
 
   /**
    * A capture of {@code display} at {@code fps} frames per second; nothing runs until {@link
@@ -117,6 +135,19 @@ public final class ScreenCapture {
     return leases > 0;
   }
 
+  /**
+   * Tells the capture that input was just injected: for the next {@value #BOOST_MILLIS} ms the
+   * screen's changes are grabbed at up to {@value #BOOST_FPS} frames per second, so that the answer
+   * to a key or a click reaches the viewer with the least delay.
+   */
+  public void inputInjected() {
+    boostUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BOOST_MILLIS);
+    Thread capture = thread;
+    if (capture != null) {
+      LockSupport.unpark(capture);
+    }
+  }
+
   private void run() {
     Thread self = Thread.currentThread();
     Pointer x;
@@ -127,31 +158,40 @@ public final class ScreenCapture {
       return;
     }
     Grab grab = null;
+    Damage damage = Damage.open(x);
     try {
       long interval = TimeUnit.SECONDS.toNanos(1) / fps;
-      long next = System.nanoTime();
+      long boostInterval = Math.min(interval, TimeUnit.SECONDS.toNanos(1) / BOOST_FPS);
+      long refresh = TimeUnit.MILLISECONDS.toNanos(REFRESH_MILLIS);
+      long last = System.nanoTime() - refresh;
       while (running && thread == self) {
+        boolean changed = damage.changed();
+        long now = System.nanoTime();
+        if (!changed && now - last < refresh) {
+          // Nothing new on the screen: sleep until it changes or the refresh is due.
+          damage.await(Math.min(refresh - (now - last), STOP_CHECK_NANOS));
+          continue;
+        }
+        long due = last + (now < boostUntil ? boostInterval : interval);
+        if (now < due) {
+          LockSupport.parkNanos(due - now);
+          continue;
+        }
+        damage.reset();
+        last = now;
         int[] root = X11.rootSize(x);
         if (grab == null || grab.width != root[0] || grab.height != root[1]) {
           if (grab != null) {
             grab.close();
           }
           grab = Grab.open(x, root[0], root[1]);
-          Size now = new Size(root[0], root[1]);
-          size = now;
-          sizes.tryEmitNext(now);
+          Size size = new Size(root[0], root[1]);
+          this.size = size;
+          sizes.tryEmitNext(size);
         }
         ByteBuffer pixels = grab.next();
         if (pixels != null) {
           push(pixels, grab.width, grab.height);
-        }
-        next += interval;
-        long wait = next - System.nanoTime();
-        if (wait > 0) {
-          LockSupport.parkNanos(wait);
-        } else {
-          // Behind: start again from now rather than catching up with a burst.
-          next = System.nanoTime();
         }
       }
     } catch (RuntimeException e) {
@@ -160,6 +200,7 @@ public final class ScreenCapture {
       if (grab != null) {
         grab.close();
       }
+      damage.close();
       Xlib.INSTANCE.XCloseDisplay(x);
     }
   }
@@ -174,6 +215,94 @@ public final class ScreenCapture {
       log.debug("Frame of {}x{} dropped: {}", width, height, e.toString());
     } finally {
       frame.release();
+    }
+  }
+
+  /**
+   * Whether the root window changed since the last grab, from the DAMAGE extension; a server
+   * without it (or without libXdamage) is taken to change all the time, so the screen is grabbed at
+   * the full frame rate.
+   */
+  private static class Damage {
+    final Pointer display;
+
+    Damage(Pointer display) {
+      this.display = display;
+    }
+
+    static Damage open(Pointer display) {
+      try {
+        IntByReference eventBase = new IntByReference();
+        if (XDamage.INSTANCE.XDamageQueryExtension(display, eventBase, new IntByReference()) != 0) {
+          return new Reported(display, eventBase.getValue() + XDamage.NOTIFY);
+        }
+        log.info("The X server has no DAMAGE extension: the screen is grabbed at every frame");
+      } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+        log.info("No libXdamage ({}): the screen is grabbed at every frame", e.getMessage());
+      }
+      return new Damage(display);
+    }
+
+    /** Whether the screen changed since the last {@link #reset()}. */
+    boolean changed() {
+      return true;
+    }
+
+    /** Waits up to {@code nanos} for a change. */
+    void await(long nanos) {
+      LockSupport.parkNanos(nanos);
+    }
+
+    /** Marks the screen as grabbed: changes from now on count. */
+    void reset() {}
+
+    void close() {}
+  }
+
+  private static final class Reported extends Damage {
+    private final int notifyType;
+    private final long damage;
+    private final Memory event = new Memory(192); // XEvent: a union of 24 longs
+    private final Memory pollFd = new Memory(8);
+    private boolean changed = true;
+
+    Reported(Pointer display, int notifyType) {
+      super(display);
+      this.notifyType = notifyType;
+      this.damage =
+          XDamage.INSTANCE.XDamageCreate(
+              display, Xlib.INSTANCE.XDefaultRootWindow(display), XDamage.REPORT_NON_EMPTY);
+      pollFd.setInt(0, Xlib.INSTANCE.XConnectionNumber(display));
+      pollFd.setShort(4, LibC.POLLIN);
+    }
+
+    @Override
+    boolean changed() {
+      while (Xlib.INSTANCE.XPending(display) > 0) {
+        Xlib.INSTANCE.XNextEvent(display, event);
+        if (event.getInt(0) == notifyType) {
+          changed = true;
+        }
+      }
+      return changed;
+    }
+
+    @Override
+    void await(long nanos) {
+      pollFd.setShort(6, (short) 0);
+      LibC.INSTANCE.poll(pollFd, new NativeLong(1), (int) Math.max(1, nanos / 1_000_000));
+    }
+
+    @Override
+    void reset() {
+      // Before the grab, so that what is drawn during it is reported again.
+      XDamage.INSTANCE.XDamageSubtract(display, damage, 0, 0);
+      changed = false;
+    }
+
+    @Override
+    void close() {
+      XDamage.INSTANCE.XDamageDestroy(display, damage);
     }
   }
 

@@ -70,6 +70,8 @@ final class X11 {
 
     int XPending(Pointer display);
 
+    int XConnectionNumber(Pointer display);
+
     int XNextEvent(Pointer display, Pointer event);
 
     long XInternAtom(Pointer display, String name, int onlyIfExists);
@@ -143,6 +145,28 @@ final class X11 {
   }
 
   /** The System V shared memory calls of libc, for MIT-SHM. */
+  /**
+   * The DAMAGE extension: reports that a drawable's contents changed, so the screen is grabbed only
+   * when there is something new.
+   */
+  interface XDamage extends Library {
+    XDamage INSTANCE = Native.load("Xdamage", XDamage.class);
+
+    /** XDamageReportNonEmpty: one event when the damage goes from empty to not empty. */
+    int REPORT_NON_EMPTY = 3;
+
+    /** XDamageNotify, added to the extension's event base. */
+    int NOTIFY = 0;
+
+    int XDamageQueryExtension(Pointer display, IntByReference eventBase, IntByReference errorBase);
+
+    long XDamageCreate(Pointer display, long drawable, int level);
+
+    void XDamageDestroy(Pointer display, long damage);
+
+    void XDamageSubtract(Pointer display, long damage, long repair, long parts);
+  }
+
   interface LibC extends Library {
     LibC INSTANCE = Native.load("c", LibC.class);
 
@@ -157,6 +181,11 @@ final class X11 {
     int shmdt(Pointer address);
 
     int shmctl(int id, int command, Pointer buffer);
+
+    /** {@code struct pollfd}: int fd, short events, short revents. */
+    short POLLIN = 1;
+
+    int poll(Pointer fds, NativeLong count, int timeoutMillis);
   }
 
   // XImage field offsets on x86-64 (Xlib.h): width, height, xoffset, format, data, byte_order,
