@@ -3,8 +3,10 @@ package dev.airlock.provisioner.container;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.CreateServiceResponse;
 import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.InspectVolumeResponse;
 import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Driver;
 import com.github.dockerjava.api.model.Mount;
 import com.github.dockerjava.api.model.MountType;
 import com.github.dockerjava.api.model.NetworkAttachmentConfig;
@@ -20,7 +22,7 @@ import com.github.dockerjava.api.model.Task;
 import com.github.dockerjava.api.model.TaskSpec;
 import com.github.dockerjava.api.model.TaskState;
 import com.github.dockerjava.api.model.TaskStatus;
-import com.github.dockerjava.api.model.TmpfsOptions;
+import com.github.dockerjava.api.model.VolumeOptions;
 import dev.airlock.provisioner.ThisProvisioner;
 import dev.airlock.provisioner.api.model.Container;
 import dev.airlock.provisioner.api.model.ContainerState;
@@ -121,6 +123,59 @@ public class SwarmServices implements ContainerBackend {
         .toList();
   }
 
+  /**
+   * Removes the {@code /tmp} volumes ({@link #scratch}) of {@code key}'s tasks on this node: Swarm
+   * creates a volume with driver options as a named one, so it outlives the task's container. One
+   * still in use (a container Swarm has not removed yet) is left for the next remove.
+   */
+  private void removeScratchVolumes(String key) {
+    var volumes =
+        docker()
+            .listVolumesCmd()
+            .withFilter(
+                "label",
+                List.of(
+                    OwnershipLabels.CONTAINER + "=" + key,
+                    OwnershipLabels.PROVISIONER + "=" + provisionerId))
+            .exec()
+            .getVolumes();
+    for (var volume : volumes == null ? List.<InspectVolumeResponse>of() : volumes) {
+      try {
+        docker().removeVolumeCmd(volume.getName()).exec();
+      } catch (NotFoundException | ConflictException e) {
+        log.debug("{}: volume {} not removed: {}", key, volume.getName(), e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * The container's {@code /tmp}: a tmpfs like plain mode's, but as a task-scoped volume of the
+   * {@code local} driver with tmpfs options. A service's own tmpfs mount is always {@code noexec}
+   * before API 1.46 (and docker-java cannot ask otherwise), and the agent's JVM must load the
+   * native WebRTC library it unpacks there. The volume carries the container's ownership labels:
+   * {@link #remove} deletes it (on this node; see docs/provisioner.md for the others).
+   */
+  static Mount scratch(Isolation isolation, Map<String, String> labels) {
+    return new Mount()
+        .withType(MountType.VOLUME)
+        .withTarget("/tmp")
+        .withVolumeOptions(
+            new VolumeOptions()
+                .withNoCopy(true)
+                .withLabels(labels)
+                .withDriverConfig(
+                    new Driver()
+                        .withName("local")
+                        .withOptions(
+                            Map.of(
+                                "type", "tmpfs",
+                                "device", "tmpfs",
+                                "o",
+                                    "size="
+                                        + isolation.tmpfsBytes()
+                                        + ",mode=1777,exec,nosuid,nodev"))));
+  }
+
   @Override
   public Container create(
       ContainerRequest request,
@@ -140,13 +195,7 @@ public class SwarmServices implements ContainerBackend {
         .withLabels(labels)
         .withEnv(request.envList())
         .withReadOnly(true)
-        .withMounts(
-            List.of(
-                new Mount()
-                    .withType(MountType.TMPFS)
-                    .withTarget("/tmp")
-                    .withTmpfsOptions(
-                        new TmpfsOptions().withSizeBytes(isolation.tmpfsBytes()).withMode(01777))))
+        .withMounts(List.of(scratch(isolation, labels)))
         .withStopGracePeriod(STOP_GRACE.toNanos());
     if (isolation.user() != null) {
       container.withUser(isolation.user());
@@ -231,6 +280,7 @@ public class SwarmServices implements ContainerBackend {
         // Gone already, or being removed by Swarm.
       }
     }
+    removeScratchVolumes(key);
     log.info("{}: removed service {}", name, service.getId());
     return true;
   }

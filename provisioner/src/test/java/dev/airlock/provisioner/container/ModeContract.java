@@ -333,13 +333,20 @@ abstract class ModeContract {
     assertThat(host.getCapDrop()).extracting(Capability::name).containsExactly("ALL");
     assertThat(host.getBinds() == null ? List.of() : List.of(host.getBinds())).isEmpty();
     assertThat(host.getDevices() == null ? List.of() : List.of(host.getDevices())).isEmpty();
-    assertThat(inspect.getMounts())
-        .allSatisfy(
-            mount -> {
-              // Only the tmpfs: no source on the host.
-              assertThat(mount.getDestination().getPath()).isEqualTo("/tmp");
-              assertThat(mount.getSource()).isEmpty();
-            });
+    // Only the tmpfs at /tmp, no directory of the host: a tmpfs in plain mode; in Swarm mode an
+    // anonymous tmpfs volume of the local driver (see SwarmServices.scratch).
+    if (expectedMode().equals("plain")) {
+      assertThat(inspect.getMounts()).isEmpty();
+      assertThat(host.getTmpFs()).containsOnlyKeys("/tmp");
+    } else {
+      assertThat(inspect.getMounts())
+          .singleElement()
+          .satisfies(
+              mount -> {
+                assertThat(mount.getDestination().getPath()).isEqualTo("/tmp");
+                assertThat(mount.getDriver()).isEqualTo("local");
+              });
+    }
     if (expectedMode().equals("plain")) {
       // A service cannot carry it before API 1.44; the engine's default then applies (below).
       assertThat(host.getSecurityOpts()).contains("no-new-privileges:true");
@@ -356,6 +363,10 @@ abstract class ModeContract {
         TestEngine.exec(id, "sh", "-c", "echo x > /tmp/ok && grep ' /tmp ' /proc/mounts");
     assertThat(tmp.exitCode()).isZero();
     assertThat(tmp.output()).contains("tmpfs", "nosuid", "nodev", "size=262144k");
+    // The agent's JVM loads the native library it unpacks into /tmp.
+    ExecResult run = TestEngine.exec(id, "sh", "-c", "cp /bin/sh /tmp/sh && /tmp/sh -c 'echo ran'");
+    assertThat(run.output()).contains("ran");
+    assertThat(run.exitCode()).isZero();
     String noNewPrivileges =
         TestEngine.exec(id, "sh", "-c", "grep NoNewPrivs /proc/self/status").output();
     if (noNewPrivilegesExpected()) {

@@ -94,7 +94,14 @@ class SwarmModeTest extends ModeContract {
       TestEngine.docker().inspectServiceCmd("airlock-" + key).exec();
       return false;
     } catch (NotFoundException e) {
-      return TestEngine.containers(Map.of("dev.airlock.container", key)).isEmpty();
+      // The /tmp volume goes with its task, as the container does.
+      return TestEngine.containers(Map.of("dev.airlock.container", key)).isEmpty()
+          && TestEngine.docker()
+              .listVolumesCmd()
+              .withFilter("label", List.of("dev.airlock.container=" + key))
+              .exec()
+              .getVolumes()
+              .isEmpty();
     }
   }
 

@@ -138,6 +138,16 @@ public final class TestEngine {
         "no container of provisioner " + provisionerId + " left",
         Duration.ofSeconds(30),
         () -> containers(owned).isEmpty() && servicesOf(provisionerId).isEmpty());
+    // Swarm mode's /tmp volumes, which outlive a service removed behind the provisioner's back.
+    var volumes =
+        docker()
+            .listVolumesCmd()
+            .withFilter("label", List.of("dev.airlock.provisioner=" + provisionerId))
+            .exec()
+            .getVolumes();
+    if (volumes != null) {
+      volumes.forEach(v -> ignoreMissing(() -> docker().removeVolumeCmd(v.getName()).exec()));
+    }
   }
 
   /** Removes the helper containers and networks the tests made. */
