@@ -14,7 +14,9 @@
 # stops every process it started, deletes its namespaces and bridge and drops the database.
 # Env: SIGNAL_XMX (2g), SIGNAL_JVM_ARGS (e.g. -XX:NativeMemoryTracking=summary), IDLE_TIME_LIMIT (600s), IDLE_HOLD (70s), IDLE_TOKENS, IDLE_CONCURRENCY (64), LATENCY_COUNT (200), RELAY_SESSIONS (100),
 # THROUGHPUT_BYTES (52428800), VIEW_SECONDS (20), VIEW_PRESSES (50), VIEW_SCENE (scroll | ticker:
-# see bench/view-page.html).
+# see bench/view-page.html), VIEW_TRACE (a file name: also run bench/xprobe.py on the desktop and
+# write each press's times, for bench/view-split.py FILE), VIEW_CHROMIUM_FLAGS (more flags for the
+# desktop's Chromium).
 # "view" also needs Xvfb and Debian's chromium (deploy/test-deps.sh installs them): the agent in
 # alkb-a1 shows bench/view-page.html in Chromium on a private Xvfb of that size.
 set -euo pipefail
@@ -206,7 +208,7 @@ case "$MODE" in
     sleep 1
     ip netns exec alkb-a1 env DISPLAY="$DISPLAY_NUM" chromium --no-sandbox --kiosk --no-first-run \
       --disable-background-networking --disable-component-update --disable-sync --disable-gpu \
-      --window-position=0,0 --window-size="${SIZE/x/,}" --user-data-dir="$WORK/chromium" \
+      --window-position=0,0 --window-size="${SIZE/x/,}" --user-data-dir="$WORK/chromium" ${VIEW_CHROMIUM_FLAGS:-} \
       "file://$REPO/bench/view-page.html?scene=${VIEW_SCENE:-scroll}" >"$WORK/chromium.log" 2>&1 &
     CHROMIUM_PID=$!
     PIDS+=("$CHROMIUM_PID")
