@@ -405,7 +405,18 @@ final class ProxyCommand implements Callable<Integer> {
       }
       context.out().println("Forwarding " + what.formatted(local) + "; Ctrl-C to stop");
       context.out().flush();
-      listener.run();
+      // Ctrl-C: the open tunnels are closed as the client's end before the process exits.
+      Thread onSignal = new Thread(listener::close, "airlock-proxy-close");
+      Runtime.getRuntime().addShutdownHook(onSignal);
+      try {
+        listener.run();
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(onSignal);
+        } catch (IllegalStateException shuttingDown) {
+          // The hook is running or ran: nothing to remove.
+        }
+      }
     }
     return ExitStatus.OK;
   }

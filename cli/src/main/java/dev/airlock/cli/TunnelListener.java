@@ -7,12 +7,16 @@ import java.net.Socket;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 
 /**
  * A local TCP listener for {@code airlock proxy app|tcp}: every connection it accepts gets a tunnel
@@ -25,6 +29,9 @@ import reactor.core.Disposable;
  */
 final class TunnelListener implements AutoCloseable {
 
+  private static final long CLOSE_LIMIT_SECONDS = 5;
+  private static final Duration CLOSE_LIMIT = Duration.ofSeconds(CLOSE_LIMIT_SECONDS);
+
   /** Opens the tunnel for one connection; called on that connection's thread, may block. */
   interface Opener {
     TunnelStream open();
@@ -35,7 +42,9 @@ final class TunnelListener implements AutoCloseable {
   private final Consumer<String> problems;
   private final Function<Throwable, String> describe;
   private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
+  private final Set<TunnelStream> streams = ConcurrentHashMap.newKeySet();
   private final AtomicInteger accepted = new AtomicInteger();
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private TunnelListener(
       ServerSocketChannel server,
@@ -118,6 +127,13 @@ final class TunnelListener implements AutoCloseable {
         problems.accept("connection from " + peer + " closed: " + describe.apply(refused));
         return;
       }
+      streams.add(stream);
+      if (closed.get()) {
+        // Opened while the listener closed: close() may have missed it.
+        stream.close().onErrorComplete().block(CLOSE_LIMIT);
+        streams.remove(stream);
+        return;
+      }
       Disposable sending =
           TunnelPipe.sendUntilEnd(
               stream, local.getInputStream(), "airlock-tunnel-" + number + "-in");
@@ -131,7 +147,7 @@ final class TunnelListener implements AutoCloseable {
         }
       } finally {
         sending.dispose();
-        stream.close().subscribe();
+        stream.close().doFinally(signal -> streams.remove(stream)).subscribe(done -> {}, e -> {});
       }
     } catch (IOException e) {
       // Closing a connection that is already gone: nothing to do.
@@ -140,13 +156,36 @@ final class TunnelListener implements AutoCloseable {
     }
   }
 
-  /** Stops listening and closes every connection (their tunnels end). */
+  /**
+   * Stops listening and ends every connection: each tunnel is closed as the client's end (the node
+   * is told and records a normal end, rather than finding its socket dropped), waiting up to
+   * {@value #CLOSE_LIMIT_SECONDS} s in all, then the local connections are closed. Called again, it
+   * does nothing.
+   */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     try {
       server.close();
     } catch (IOException e) {
       // Closing anyway.
+    }
+    // The accepting thread comes here interrupted when that is how it was stopped: the wait for
+    // the tunnels' ends must not be cut short by it.
+    boolean interrupted = Thread.interrupted();
+    try {
+      Flux.fromIterable(List.copyOf(streams))
+          .flatMap(stream -> stream.close().onErrorComplete())
+          .then()
+          .block(CLOSE_LIMIT);
+    } catch (RuntimeException timedOutOrInterrupted) {
+      // The local connections are closed below all the same.
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
     for (Socket connection : connections) {
       try {

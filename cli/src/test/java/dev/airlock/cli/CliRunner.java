@@ -2,13 +2,16 @@ package dev.airlock.cli;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -154,5 +157,23 @@ final class CliRunner {
       int status = exit.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       return new Result(status, out(), err());
     }
+  }
+
+  /**
+   * The CLI's main class in a JVM of its own, with the test's class path, this environment and
+   * configuration directory.
+   */
+  static Process process(Map<String, String> env, Path config, String... args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(AirlockCli.class.getName());
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().keySet().removeIf(name -> name.startsWith("AIRLOCK_"));
+    builder.environment().putAll(env);
+    builder.environment().put("AIRLOCK_CONFIG_DIR", config.toString());
+    return builder.start();
   }
 }

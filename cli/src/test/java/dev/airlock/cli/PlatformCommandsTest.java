@@ -408,7 +408,7 @@ class PlatformCommandsTest {
     // Separate processes, as in a shell: a refresh token presented twice would end the session.
     List<Process> processes = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      processes.add(cliProcess(Map.of(), config, "containers", "ls"));
+      processes.add(CliRunner.process(Map.of(), config, "containers", "ls"));
     }
     for (Process process : processes) {
       assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -524,7 +524,7 @@ class PlatformCommandsTest {
   @Test
   void asAProcessTheExitStatusAndTheEnvironmentWorkAsForAScript() throws Exception {
     Process ok =
-        cliProcess(
+        CliRunner.process(
             Map.of("AIRLOCK_URL", url, "AIRLOCK_API_KEY", apiKey),
             freshDir(),
             "containers",
@@ -532,7 +532,7 @@ class PlatformCommandsTest {
             "--output",
             "json");
     Process refused =
-        cliProcess(
+        CliRunner.process(
             Map.of("AIRLOCK_URL", url, "AIRLOCK_API_KEY", "alk_wrongwrongwrong"),
             freshDir(),
             "containers",
@@ -571,24 +571,5 @@ class PlatformCommandsTest {
                 "cli user password\n", "login", "--url", url, "-u", "cli-user", "--password-stdin");
     assertThat(login.exit()).as("%s", login).isZero();
     return config;
-  }
-
-  /**
-   * The CLI's main class in a JVM of its own, with the test's class path, this environment and
-   * configuration directory.
-   */
-  private Process cliProcess(Map<String, String> env, Path config, String... args)
-      throws IOException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(AirlockCli.class.getName());
-    command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command);
-    builder.environment().keySet().removeIf(name -> name.startsWith("AIRLOCK_"));
-    builder.environment().putAll(env);
-    builder.environment().put("AIRLOCK_CONFIG_DIR", config.toString());
-    return builder.start();
   }
 }

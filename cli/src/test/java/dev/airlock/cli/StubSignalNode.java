@@ -40,6 +40,10 @@ final class StubSignalNode implements AutoCloseable {
   }
 
   final List<SignalMessage> hellos = new CopyOnWriteArrayList<>();
+
+  /** The clients' {@code session.close} messages. */
+  final List<SignalMessage> sessionCloses = new CopyOnWriteArrayList<>();
+
   private final DisposableServer server;
   private volatile Mode mode = Mode.SHOUT;
 
@@ -79,6 +83,8 @@ final class StubSignalNode implements AutoCloseable {
       if (message.getType() == MessageType.HELLO) {
         hellos.add(message);
         hello.tryEmitValue(message);
+      } else if (message.getType() == MessageType.SESSION_CLOSE) {
+        sessionCloses.add(message);
       }
     } else if (frame instanceof BinaryWebSocketFrame binary) {
       ByteBuf content = binary.content();

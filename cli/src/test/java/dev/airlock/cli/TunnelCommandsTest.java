@@ -6,6 +6,7 @@ import dev.airlock.cli.CliRunner.Result;
 import dev.airlock.cli.StubPlatform.Received;
 import dev.airlock.cli.StubPlatform.Reply;
 import dev.airlock.cli.StubSignalNode.Mode;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PipedInputStream;
@@ -19,7 +20,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -336,6 +339,45 @@ class TunnelCommandsTest {
             "airlock: connection from 127\\.0\\.0\\.1:\\d+ closed: node edge-1 cannot reach"
                 + " tcp:6443: connection refused \\(close 4502\\)\\n")
         .doesNotContain(API_KEY);
+  }
+
+  @Test
+  void ctrlCOnTheProxyClosesItsOpenTunnelsCleanlyBeforeItExits() throws Exception {
+    Process proxy =
+        CliRunner.process(
+            Map.of("AIRLOCK_URL", platform.baseUrl(), "AIRLOCK_API_KEY", API_KEY),
+            config,
+            "proxy",
+            "tcp",
+            "edge-1:6443",
+            "--port",
+            "0");
+    try (BufferedReader out = proxy.inputReader(StandardCharsets.UTF_8)) {
+      Matcher listening = FORWARDING.matcher(out.readLine() + "\n");
+      assertThat(listening.matches()).isTrue();
+      int port = Integer.parseInt(listening.group(2));
+      try (Socket open = new Socket(InetAddress.getLoopbackAddress(), port)) {
+        open.setSoTimeout((int) WAIT.toMillis());
+        open.getOutputStream().write("still here".getBytes(StandardCharsets.US_ASCII));
+        assertThat(new String(open.getInputStream().readNBytes(10), StandardCharsets.US_ASCII))
+            .isEqualTo("STILL HERE");
+
+        new ProcessBuilder("kill", "-INT", String.valueOf(proxy.pid())).start().waitFor();
+        assertThat(proxy.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        // What the process did not send before it exited it never will: the node was told the
+        // client ended the session, rather than finding its socket dropped.
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (node.sessionCloses.isEmpty() && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+        assertThat(node.sessionCloses)
+            .singleElement()
+            .satisfies(close -> assertThat(close.getReason()).isEqualTo("closed by the client"));
+        assertThat(open.getInputStream().read()).isEqualTo(-1);
+      }
+    } finally {
+      proxy.destroyForcibly();
+    }
   }
 
   @Test
