@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.util.AttributeKey;
 import java.time.Duration;
 import org.reactivestreams.Publisher;
@@ -89,10 +90,13 @@ public class TunnelServer implements SmartLifecycle {
               + " airlock.signal.tunnel.tls-cert-file and tls-key-file");
     }
     server = http.bindNow();
-    String scheme = properties.tls() ? "https" : "http";
+    String scheme =
+        !properties.tls()
+            ? "http"
+            : OpenSsl.isAvailable() ? "https, " + OpenSsl.versionString() : "https, JDK TLS";
     publicUrl =
         properties.publicUrl().isEmpty()
-            ? scheme + "://localhost:" + server.port()
+            ? (properties.tls() ? "https" : "http") + "://localhost:" + server.port()
             : properties.publicUrl();
     log.info(
         "Tunnel endpoint listening on port {} ({}), announced as {}",
