@@ -46,9 +46,20 @@ public final class ContainerStack implements AutoCloseable {
    */
   public static ContainerStack start(Path work, String publicHost, List<String> platformArgs)
       throws Exception {
+    return start(work, publicHost, platformArgs, "plain");
+  }
+
+  /**
+   * As {@link #start(Path, String, List)}, with the provisioner in {@code provisionerMode}: {@code
+   * plain} or {@code swarm} (the test engine is a Swarm manager; it cannot set no-new-privileges
+   * per service, which the provisioner is told to accept).
+   */
+  public static ContainerStack start(
+      Path work, String publicHost, List<String> platformArgs, String provisionerMode)
+      throws Exception {
     ContainerStack stack = new ContainerStack(work);
     try {
-      stack.startAll(publicHost, platformArgs);
+      stack.startAll(publicHost, platformArgs, provisionerMode);
       return stack;
     } catch (Exception | Error e) {
       stack.close();
@@ -56,7 +67,8 @@ public final class ContainerStack implements AutoCloseable {
     }
   }
 
-  private void startAll(String publicHost, List<String> platformArgs) throws Exception {
+  private void startAll(String publicHost, List<String> platformArgs, String provisionerMode)
+      throws Exception {
     Files.createDirectories(work);
     docker = DockerEngine.require();
     Path repo = Path.of(System.getProperty("airlock.repo.dir")).toAbsolutePath();
@@ -125,7 +137,9 @@ public final class ContainerStack implements AutoCloseable {
                 "--server.port=" + provisionerPort,
                 "--airlock.provisioner.id=" + provisionerId,
                 "--airlock.provisioner.docker-host=" + docker.host(),
-                "--airlock.provisioner.mode=plain",
+                "--airlock.provisioner.mode=" + provisionerMode,
+                "--airlock.provisioner.swarm-without-no-new-privileges="
+                    + provisionerMode.equals("swarm"),
                 "--airlock.provisioner.tls.cert-file=" + pki.cert("provisioner"),
                 "--airlock.provisioner.tls.key-file=" + pki.key("provisioner"),
                 "--airlock.provisioner.tls.ca-file=" + pki.ca()),

@@ -53,6 +53,11 @@ class PortalEndToEndContractTest {
   private HttpServer page;
   private Path repo;
 
+  /** How the provisioner runs the containers: {@code plain} here. */
+  String provisionerMode() {
+    return "plain";
+  }
+
   @BeforeAll
   void start() throws Exception {
     TestNetwork.require();
@@ -60,14 +65,15 @@ class PortalEndToEndContractTest {
     Path work =
         Path.of(System.getProperty("airlock.contract.work.dir", "target/contract"))
             .toAbsolutePath()
-            .resolve("portal-" + System.currentTimeMillis());
+            .resolve("portal-" + provisionerMode() + "-" + System.currentTimeMillis());
     stack =
         ContainerStack.start(
             work,
             TestNetwork.HUB,
             List.of(
                 "--airlock.ice.stun-urls=" + TestNetwork.stunUrl(),
-                "--airlock.containers.start-timeout=120s"));
+                "--airlock.containers.start-timeout=120s"),
+            provisionerMode());
     stack
         .admin()
         .images()
