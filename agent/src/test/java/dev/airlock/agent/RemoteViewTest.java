@@ -109,6 +109,29 @@ class RemoteViewTest {
   }
 
   @Test
+  void aServerWithoutDamageIsGrabbedAtTheFullFrameRate() throws Exception {
+    VirtualDisplay plain = VirtualDisplay.start(640, 480, List.of("-extension", "DAMAGE"));
+    try {
+      ChannelServices onPlain =
+          new ChannelServices(
+              AgentState.open(Files.createTempDirectory("agent-state")),
+              "test-host",
+              new Display(plain.name, 15, false),
+              ClipboardPolicy.BOTH);
+      try (Viewer viewer = Viewer.connect(onPlain, open(ModeEnum.CONTROL, null, 0, 30), true)) {
+        plain.run("xsetroot", "-solid", "red");
+        viewer.frameWhere(rgb -> isRed(rgb));
+        // Nothing changes, but nothing says so either: 15 fps (about 45 in 3 s), not 5.
+        assertThat(viewer.framesDuring(Duration.ofSeconds(3))).isGreaterThan(30L);
+      }
+    } finally {
+      // Xlib ends the process when a connection's server dies: the capture must be gone first.
+      Thread.sleep(500);
+      plain.close();
+    }
+  }
+
+  @Test
   void aViewOnlySessionMovesNothingAndMayNotWriteTheClipboard() throws Exception {
     x.run("xdotool", "mousemove", "10", "10");
     try (Viewer viewer = Viewer.connect(services, open(ModeEnum.VIEW, null, 0, 30), false)) {

@@ -20,13 +20,19 @@ final class VirtualDisplay implements AutoCloseable {
   }
 
   static VirtualDisplay start(int width, int height) throws Exception {
+    return start(width, height, List.of());
+  }
+
+  /** As {@link #start(int, int)}, with more Xvfb options (e.g. {@code -extension DAMAGE}). */
+  static VirtualDisplay start(int width, int height, List<String> options) throws Exception {
     for (int n = 90; n < 200; n++) {
       if (Files.exists(Path.of("/tmp/.X11-unix/X" + n))
           || Files.exists(Path.of("/tmp/.X" + n + "-lock"))) {
         continue;
       }
-      Process process =
-          new ProcessBuilder(
+      List<String> command =
+          new ArrayList<>(
+              List.of(
                   "Xvfb",
                   ":" + n,
                   "-screen",
@@ -36,7 +42,10 @@ final class VirtualDisplay implements AutoCloseable {
                   "tcp",
                   // Without it the server resets, root colour and all, whenever its last client
                   // leaves, e.g. an xsetroot run before the capture has connected.
-                  "-noreset")
+                  "-noreset"));
+      command.addAll(options);
+      Process process =
+          new ProcessBuilder(command)
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.DISCARD)
               .start();
