@@ -41,6 +41,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +53,9 @@ import org.slf4j.LoggerFactory;
  * the task). A service's state is its task's. Blocking; run through {@link DockerEngine#call}.
  */
 public class SwarmServices implements ContainerBackend {
+
+  /** How long a container's /tmp volume may stay in use after its container was removed. */
+  private static final Duration VOLUME_IN_USE_WAIT = Duration.ofSeconds(3);
 
   private static final Logger log = LoggerFactory.getLogger(SwarmServices.class);
 
@@ -140,10 +145,29 @@ public class SwarmServices implements ContainerBackend {
             .exec()
             .getVolumes();
     for (var volume : volumes == null ? List.<InspectVolumeResponse>of() : volumes) {
+      removeVolume(key, volume.getName());
+    }
+  }
+
+  /**
+   * Removes a volume, trying again for up to {@link #VOLUME_IN_USE_WAIT} while it is in use (Swarm
+   * may still be removing the task's container); one still in use then is left, with a warning.
+   */
+  private void removeVolume(String key, String volume) {
+    long deadline = System.nanoTime() + VOLUME_IN_USE_WAIT.toNanos();
+    while (true) {
       try {
-        docker().removeVolumeCmd(volume.getName()).exec();
-      } catch (NotFoundException | ConflictException e) {
-        log.debug("{}: volume {} not removed: {}", key, volume.getName(), e.getMessage());
+        docker().removeVolumeCmd(volume).exec();
+        return;
+      } catch (NotFoundException gone) {
+        return;
+      } catch (ConflictException inUse) {
+        if (System.nanoTime() > deadline) {
+          log.warn(
+              "{}: /tmp volume {} left behind, still in use: {}", key, volume, inUse.getMessage());
+          return;
+        }
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
       }
     }
   }
