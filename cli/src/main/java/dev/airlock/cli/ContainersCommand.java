@@ -420,10 +420,7 @@ final class ContainersCommand implements Callable<Integer> {
 
   /** The wait's timeout: {@code --timeout}, or the default; refused without {@code --wait}. */
   static Duration waitTimeout(boolean wait, Duration timeout) {
-    if (!wait && timeout != null) {
-      throw CliException.usage("--timeout applies only with --wait");
-    }
-    return timeout == null ? DEFAULT_WAIT : timeout;
+    return DurationConverter.waitTimeout(wait, timeout, DEFAULT_WAIT);
   }
 
   /** How long the main thread waits for a wait that ends itself at {@code timeout}. */

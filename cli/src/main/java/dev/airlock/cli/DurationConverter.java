@@ -77,4 +77,15 @@ final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     }
     return text.toString();
   }
+
+  /**
+   * How long a {@code --wait} waits: {@code timeout}, or {@code byDefault} when none was given.
+   * {@code --timeout} without {@code --wait} is a usage error.
+   */
+  static Duration waitTimeout(boolean wait, Duration timeout, Duration byDefault) {
+    if (!wait && timeout != null) {
+      throw CliException.usage("--timeout applies only with --wait");
+    }
+    return timeout == null ? byDefault : timeout;
+  }
 }

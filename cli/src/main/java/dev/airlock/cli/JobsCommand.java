@@ -188,13 +188,11 @@ final class JobsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-      if (timeout != null && !waitEnd) {
-        throw CliException.usage("--timeout needs --wait");
-      }
+      Duration waitFor = DurationConverter.waitTimeout(waitEnd, timeout, Duration.ofMinutes(30));
       AirlockClient airlock = PlatformAccess.of(context).client();
       JobRun run = airlock.jobs().runJob(job).block(PlatformAccess.CALL_TIMEOUT);
       if (waitEnd) {
-        run = await(airlock, run, timeout == null ? Duration.ofMinutes(30) : timeout);
+        run = await(airlock, run, waitFor);
       }
       if (output.json()) {
         Output.json(context.out(), run);

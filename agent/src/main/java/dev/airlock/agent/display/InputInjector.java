@@ -88,21 +88,16 @@ public final class InputInjector implements AutoCloseable {
     if (button < 1 || button > 3) {
       throw new IllegalArgumentException("button: " + button + " (expected: 1, 2 or 3)");
     }
-    submit(
-        () -> {
-          pressButton(button, down);
-          injected.run();
-        });
+    submitInput(() -> pressButton(button, down));
   }
 
   /** Scrolls by notches: {@code dy > 0} down, {@code dx > 0} right (buttons 5, 4, 7, 6). */
   public void wheel(int dx, int dy) {
-    submit(
+    submitInput(
         () -> {
           click(dy > 0 ? 5 : 4, Math.min(Math.abs(dy), MAX_NOTCHES));
           click(dx > 0 ? 7 : 6, Math.min(Math.abs(dx), MAX_NOTCHES));
           flush();
-          injected.run();
         });
   }
 
@@ -111,11 +106,7 @@ public final class InputInjector implements AutoCloseable {
    * character or key name the viewer's layout produced.
    */
   public void key(String code, String key, boolean down) {
-    submit(
-        () -> {
-          pressKey(code, key, down);
-          injected.run();
-        });
+    submitInput(() -> pressKey(code, key, down));
   }
 
   /** Releases every key and button this injector pressed. */
@@ -139,6 +130,15 @@ public final class InputInjector implements AutoCloseable {
       return;
     }
     thread.shutdown();
+  }
+
+  /** {@link #submit}, then tells whoever asked ({@code injected}) that input reached X. */
+  private void submitInput(Runnable task) {
+    submit(
+        () -> {
+          task.run();
+          injected.run();
+        });
   }
 
   private void submit(Runnable task) {
