@@ -37,6 +37,11 @@ import java.util.Set;
  *     desktop keeps its resolution; the RBI image sets it for its Xvfb)
  * @param targets what an edge node exposes through its reverse tunnel (settings {@code ssh}, {@code
  *     apps}, {@code tcp}; see {@link TunnelTargets#parse}); none for other agents
+ * @param leafUrl for a trusted cluster's link (enrolled in the root cluster with a join token of
+ *     kind {@code cluster}): the {@code http(s)://} URL of this (leaf) cluster's own platform; null
+ *     for other agents
+ * @param leafApiKeyFile for a cluster link: the file holding the API key of the leaf's {@code
+ *     airlock.trust.link-user}
  */
 public record AgentConfig(
     URI signalUrl,
@@ -48,7 +53,9 @@ public record AgentConfig(
     int fps,
     ClipboardPolicy clipboard,
     boolean resize,
-    TunnelTargets targets) {
+    TunnelTargets targets,
+    URI leafUrl,
+    Path leafApiKeyFile) {
 
   /** The keys a file, the environment or the arguments may set. */
   public static final Set<String> KEYS =
@@ -64,7 +71,9 @@ public record AgentConfig(
           "resize",
           "ssh",
           "apps",
-          "tcp");
+          "tcp",
+          "leaf-url",
+          "leaf-api-key-file");
 
   /** The capture frame rate when none is configured. */
   public static final int DEFAULT_FPS = 30;
@@ -224,6 +233,46 @@ public record AgentConfig(
     } catch (IllegalArgumentException e) {
       throw new InvalidConfigException(e.getMessage());
     }
+    String leaf = settings.get("leaf-url");
+    String leafKey = settings.get("leaf-api-key-file");
+    URI leafUrl = null;
+    Path leafKeyFile = null;
+    if (leaf != null && !leaf.isBlank()) {
+      try {
+        leafUrl = new URI(leaf.strip());
+      } catch (URISyntaxException e) {
+        leafUrl = null;
+      }
+      if (leafUrl == null
+          || leafUrl.getHost() == null
+          || !("http".equalsIgnoreCase(leafUrl.getScheme())
+              || "https".equalsIgnoreCase(leafUrl.getScheme()))) {
+        throw new InvalidConfigException(
+            "leaf-url: "
+                + leaf
+                + " (expected: the http:// or https:// URL of this cluster's own platform)");
+      }
+      if (!targets.isEmpty()) {
+        throw new InvalidConfigException(
+            "leaf-url with ssh, apps or tcp (expected: a cluster link, which reaches the leaf's"
+                + " nodes, or an edge node, which declares targets; not both)");
+      }
+      if (leafKey == null || leafKey.isBlank()) {
+        throw new InvalidConfigException(
+            "leaf-api-key-file: missing (expected: with leaf-url, the file holding the API key of"
+                + " the leaf's airlock.trust.link-user)");
+      }
+      leafKeyFile = Path.of(leafKey.strip());
+      if (!java.nio.file.Files.isReadable(leafKeyFile)) {
+        throw new InvalidConfigException(
+            "leaf-api-key-file: "
+                + leafKeyFile
+                + " cannot be read (expected: a file holding"
+                + " an API key, alk_…)");
+      }
+    } else if (leafKey != null && !leafKey.isBlank()) {
+      throw new InvalidConfigException("leaf-api-key-file without leaf-url (expected: both)");
+    }
     return new AgentConfig(
         signal,
         joinToken == null || joinToken.isBlank() ? null : joinToken,
@@ -234,7 +283,14 @@ public record AgentConfig(
         fps,
         clipboard,
         Boolean.parseBoolean(resizeSetting),
-        targets);
+        targets,
+        leafUrl,
+        leafKeyFile);
+  }
+
+  /** Whether this agent is a trusted cluster's link (it has a {@code leaf-url}). */
+  public boolean clusterLink() {
+    return leafUrl != null;
   }
 
   /** The agent endpoint of the configured node. */
@@ -251,7 +307,7 @@ public record AgentConfig(
     }
   }
 
-  /** Never prints the join token. */
+  /** Never prints the join token (nor the link's API key: only its file). */
   @Override
   public String toString() {
     return "AgentConfig[signalUrl="
@@ -272,6 +328,7 @@ public record AgentConfig(
         + clipboard.wireName()
         + ", targets="
         + targets
+        + (leafUrl == null ? "" : ", leafUrl=" + leafUrl + ", leafApiKeyFile=" + leafApiKeyFile)
         + "]";
   }
 }

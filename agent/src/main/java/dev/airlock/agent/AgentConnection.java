@@ -1,6 +1,9 @@
 package dev.airlock.agent;
 
+import dev.airlock.agent.cluster.LeafCluster;
 import dev.airlock.agent.display.Display;
+import dev.airlock.agent.tunnel.StreamTargets;
+import dev.airlock.agent.tunnel.TcpTargets;
 import dev.airlock.agent.tunnel.TunnelLink;
 import dev.airlock.peer.SignalSocket;
 import dev.airlock.protocol.CloseCodes;
@@ -8,6 +11,7 @@ import dev.airlock.protocol.SignalCodec;
 import dev.airlock.protocol.message.Enrolment;
 import dev.airlock.protocol.message.MessageType;
 import dev.airlock.protocol.message.SignalMessage;
+import dev.airlock.sdk.AirlockClient;
 import io.netty.channel.ChannelOption;
 import java.net.ConnectException;
 import java.net.URI;
@@ -54,6 +58,7 @@ final class AgentConnection {
   private final Map<UUID, AgentSession> sessions = new ConcurrentHashMap<>();
   private volatile SignalSocket socket;
   private volatile TunnelLink tunnel;
+  private final StreamTargets streamTargets;
   private volatile boolean stopping;
 
   AgentConnection(AgentConfig config, AgentState state, String version, IntConsumer exit) {
@@ -69,11 +74,13 @@ final class AgentConnection {
                 ? null
                 : new Display(config.display(), config.fps(), config.resize()),
             config.clipboard());
-    if (config.display() == null) {
+    if (config.display() == null && config.targets().isEmpty() && !config.clusterLink()) {
       log.warn(
           "No display ({} and DISPLAY unset): sessions get no screen, input or clipboard",
           AgentConfig.environmentName("display"));
     }
+    this.streamTargets =
+        config.clusterLink() ? leafCluster(config) : new TcpTargets(config.targets());
     HttpClient client =
         HttpClient.create()
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis());
@@ -247,19 +254,19 @@ final class AgentConnection {
    * the result (the socket closed) drops a tunnel still being set up.
    */
   private Disposable openTunnel(SignalSocket opened, SignalMessage welcome) {
-    if (config.targets().isEmpty()) {
+    if (config.targets().isEmpty() && !config.clusterLink()) {
       return Disposables.disposed();
     }
     if (welcome.getTunnelUrl() == null) {
       log.warn(
-          "This agent declares {} but the signal node offers no tunnel (is the agent enrolled"
-              + " as a node, and are tunnels on at the node?)",
-          config.targets());
+          "This agent serves {} but the signal node offers no tunnel (is the agent enrolled"
+              + " as a node or a cluster, and are tunnels on at the node?)",
+          streamTargets);
       return Disposables.disposed();
     }
     URI url = URI.create(welcome.getTunnelUrl());
     // Reading the CA file (or the JVM's trust store) blocks: not on this event loop.
-    return Mono.fromCallable(() -> new TunnelLink(url, config.targets(), config.caFile()))
+    return Mono.fromCallable(() -> new TunnelLink(url, streamTargets, config.caFile()))
         .subscribeOn(Schedulers.boundedElastic())
         .flatMap(
             link -> {
@@ -267,7 +274,7 @@ final class AgentConnection {
               return link.open().thenReturn(link);
             })
         .subscribe(
-            link -> log.info("Tunnel up at {}, exposing {}", link.url(), config.targets()),
+            link -> log.info("Tunnel up at {}, serving {}", link.url(), streamTargets),
             error -> {
               log.warn("Cannot open the tunnel at {}: {}; reconnecting", url, error.toString());
               opened.close(CloseCodes.NORMAL, "tunnel unreachable").subscribe();
@@ -301,11 +308,7 @@ final class AgentConnection {
         } else if (link == null) {
           refuseStream(opened, sessionId, "this agent keeps no tunnel");
         } else {
-          link.openStream(
-              sessionId,
-              message.getTarget(),
-              message.getTicket(),
-              (id, reason) -> refuseStream(opened, id, reason));
+          link.openStream(message, (id, reason) -> refuseStream(opened, id, reason));
         }
       }
       case SESSION_CLOSE -> {
@@ -321,6 +324,21 @@ final class AgentConnection {
       case ERROR -> log.warn("The signal node says: {}", message.getReason());
       default -> log.debug("Ignoring {}", message.getType());
     }
+  }
+
+  /** A cluster link's side of the leaf: its platform, with the link user's API key. */
+  private static LeafCluster leafCluster(AgentConfig config) {
+    String key;
+    try {
+      key = java.nio.file.Files.readString(config.leafApiKeyFile()).strip();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(
+          "leaf-api-key-file " + config.leafApiKeyFile() + ": " + e.getMessage(), e);
+    }
+    log.info("Cluster link: routed streams go to the leaf cluster at {}", config.leafUrl());
+    return new LeafCluster(
+        AirlockClient.builder().baseUrl(config.leafUrl().toString()).build().withApiKey(key),
+        config.leafUrl());
   }
 
   private static void refuseStream(SignalSocket opened, UUID sessionId, String reason) {

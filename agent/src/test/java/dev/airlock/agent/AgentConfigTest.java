@@ -78,4 +78,51 @@ class AgentConfigTest {
     assertThatThrownBy(() -> AgentConfig.load(new String[0], Map.of()))
         .hasMessageContaining("signal-url: missing");
   }
+
+  @Test
+  void aClusterLinkNeedsTheLeafsUrlAndKeyAndDeclaresNoTargets() throws Exception {
+    Path key = dir.resolve("link.key");
+    Files.writeString(key, "alk_secret");
+    AgentConfig link =
+        AgentConfig.load(
+            new String[] {
+              "--signal-url=wss://root:8081",
+              "--leaf-url=http://127.0.0.1:8080",
+              "--leaf-api-key-file=" + key
+            },
+            Map.of());
+    assertThat(link.clusterLink()).isTrue();
+    assertThat(link.leafUrl()).hasToString("http://127.0.0.1:8080");
+    assertThat(link.toString()).doesNotContain("alk_secret");
+
+    assertThatThrownBy(
+            () ->
+                AgentConfig.load(
+                    new String[] {"--signal-url=ws://n", "--leaf-url=http://leaf:8080"}, Map.of()))
+        .hasMessageContaining("leaf-api-key-file: missing");
+    assertThatThrownBy(
+            () ->
+                AgentConfig.load(
+                    new String[] {"--signal-url=ws://n", "--leaf-url=ws://leaf:8080"}, Map.of()))
+        .hasMessageContaining(
+            "expected: the http:// or https:// URL of this cluster's own platform");
+    assertThatThrownBy(
+            () ->
+                AgentConfig.load(
+                    new String[] {
+                      "--signal-url=ws://n",
+                      "--leaf-url=http://leaf:8080",
+                      "--leaf-api-key-file=" + key,
+                      "--ssh=22"
+                    },
+                    Map.of()))
+        .hasMessageContaining("not both");
+    assertThatThrownBy(
+            () ->
+                AgentConfig.load(
+                    new String[] {"--signal-url=ws://n", "--leaf-api-key-file=" + key}, Map.of()))
+        .hasMessageContaining("without leaf-url");
+    assertThat(AgentConfig.load(new String[] {"--signal-url=ws://n"}, Map.of()).clusterLink())
+        .isFalse();
+  }
 }

@@ -5,6 +5,7 @@ import dev.airlock.sdk.model.Agent;
 import dev.airlock.sdk.model.AgentKind;
 import dev.airlock.sdk.model.AgentPage;
 import dev.airlock.sdk.model.TunnelTarget;
+import dev.airlock.sdk.tunnel.TunnelConnector;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -64,6 +65,13 @@ final class NodesCommand implements Callable<Integer> {
             "Only nodes carrying this label (repeatable: all of them), e.g. --label site=lab.")
     Map<String, String> labels = new LinkedHashMap<>();
 
+    @Option(
+        names = "--cluster",
+        paramLabel = "CLUSTER",
+        description =
+            "A trusted (leaf) cluster: its nodes that you may see there, as the leaf decides.")
+    String cluster;
+
     @Mixin OutputOption output;
 
     private final CliContext context;
@@ -76,7 +84,7 @@ final class NodesCommand implements Callable<Integer> {
     public Integer call() {
       List<String> selector = new ArrayList<>();
       labels.forEach((key, value) -> selector.add(key + "=" + value));
-      List<Agent> nodes = list(PlatformAccess.of(context).client(), selector);
+      List<Agent> nodes = list(PlatformAccess.of(context).client(), cluster, selector);
       if (output.json()) {
         Output.json(context.out(), nodes);
         return ExitStatus.OK;
@@ -98,8 +106,19 @@ final class NodesCommand implements Callable<Integer> {
     }
   }
 
-  /** Every edge node the caller may list that carries all of {@code labels} ({@code key=value}). */
-  static List<Agent> list(AirlockClient airlock, List<String> labels) {
+  /**
+   * Every edge node the caller may list that carries all of {@code labels} ({@code key=value}): of
+   * this cluster, or of the trusted cluster {@code cluster} when it is not null.
+   */
+  static List<Agent> list(AirlockClient airlock, String cluster, List<String> labels) {
+    if (cluster != null) {
+      return airlock
+          .clusterNodes(cluster, TunnelConnector.DEFAULT_OPEN_TIMEOUT)
+          .block(ProxyCommand.OPEN_LIMIT)
+          .stream()
+          .filter(node -> carries(node, labels))
+          .toList();
+    }
     List<Agent> found = new ArrayList<>();
     String cursor = null;
     do {
@@ -117,6 +136,16 @@ final class NodesCommand implements Callable<Integer> {
       cursor = page.getNextCursor();
     } while (cursor != null && !cursor.isEmpty());
     return found;
+  }
+
+  private static boolean carries(Agent node, List<String> labels) {
+    Map<String, String> has = node.getLabels() == null ? Map.of() : node.getLabels();
+    return labels.stream()
+        .allMatch(
+            pair -> {
+              int eq = pair.indexOf('=');
+              return eq > 0 && pair.substring(eq + 1).equals(has.get(pair.substring(0, eq)));
+            });
   }
 
   /** The names of the node's targets, as it declared them. */

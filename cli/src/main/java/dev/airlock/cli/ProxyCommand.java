@@ -66,9 +66,30 @@ final class ProxyCommand implements Callable<Integer> {
     return ExitStatus.USAGE;
   }
 
-  /** Opens a tunnel with the credentials of this run (refreshed first if need be). */
-  static TunnelStream open(CliContext context, String node, String target, String login) {
-    return PlatformAccess.of(context).client().tunnel(node, target, login).block(OPEN_LIMIT);
+  /**
+   * Opens a tunnel with the credentials of this run (refreshed first if need be), to {@code node}
+   * of the trusted cluster {@code cluster} when that is not null.
+   */
+  static TunnelStream open(
+      CliContext context, String cluster, String node, String target, String login) {
+    AirlockClient airlock = PlatformAccess.of(context).client();
+    return (cluster == null
+            ? airlock.tunnel(node, target, login)
+            : airlock.tunnelInCluster(
+                cluster, node, target, login, TunnelConnector.DEFAULT_OPEN_TIMEOUT))
+        .block(OPEN_LIMIT);
+  }
+
+  /** {@code --cluster}, for the commands that reach a node (a picocli mixin). */
+  static final class ClusterOption {
+
+    @Option(
+        names = "--cluster",
+        paramLabel = "CLUSTER",
+        description =
+            "A trusted (leaf) cluster: reach the node there, through this cluster (the leaf"
+                + " decides, with its own mapping of your roles).")
+    String name;
   }
 
   // --- ssh --------------------------------------------------------------------------------------
@@ -97,6 +118,8 @@ final class ProxyCommand implements Callable<Integer> {
         description = "The account on the node, the node's name (or id), and a port (ignored).")
     String destination;
 
+    @Mixin ClusterOption cluster;
+
     private final CliContext context;
 
     Ssh(CliContext context) {
@@ -106,7 +129,7 @@ final class ProxyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       Destination to = Destination.parse(destination);
-      TunnelStream stream = open(context, to.node(), "ssh", to.login());
+      TunnelStream stream = open(context, cluster.name, to.node(), "ssh", to.login());
       // ssh ends its proxy with SIGHUP: the node is told, rather than finding the socket dropped.
       Thread onSignal =
           new Thread(() -> stream.close().block(CLOSE_LIMIT), "airlock-proxy-ssh-close");
@@ -184,6 +207,8 @@ final class ProxyCommand implements Callable<Integer> {
         description = "The node (name or id). Default: the only node that exposes the app.")
     String node;
 
+    @Mixin ClusterOption cluster;
+
     private final CliContext context;
 
     App(CliContext context) {
@@ -201,9 +226,14 @@ final class ProxyCommand implements Callable<Integer> {
       }
       listen.check();
       String target = "app:" + name;
-      String chosen = chooseNode(context, node, target);
+      String chosen = chooseNode(context, cluster.name, node, target);
       return forward(
-          context, listen, chosen, target, "http://%s to app " + name + " on node " + chosen);
+          context,
+          listen,
+          cluster.name,
+          chosen,
+          target,
+          "http://%s to app " + name + " on node " + chosen + inCluster(cluster.name));
     }
   }
 
@@ -231,6 +261,8 @@ final class ProxyCommand implements Callable<Integer> {
 
     @Mixin ListenOptions listen;
 
+    @Mixin ClusterOption cluster;
+
     private final CliContext context;
 
     Tcp(CliContext context) {
@@ -250,9 +282,14 @@ final class ProxyCommand implements Callable<Integer> {
       listen.check();
       int remotePort = Integer.parseInt(port);
       String target = "tcp:" + remotePort;
-      String chosen = chooseNode(context, destination.substring(0, colon), target);
+      String chosen = chooseNode(context, cluster.name, destination.substring(0, colon), target);
       return forward(
-          context, listen, chosen, target, "%s to port " + remotePort + " on node " + chosen);
+          context,
+          listen,
+          cluster.name,
+          chosen,
+          target,
+          "%s to port " + remotePort + " on node " + chosen + inCluster(cluster.name));
     }
 
     private static boolean validPort(String port) {
@@ -292,11 +329,11 @@ final class ProxyCommand implements Callable<Integer> {
    * The node to open tunnels to {@code target} on: {@code named} when given (checked against the
    * nodes the caller may list, when it is among them), else the only node exposing the target.
    */
-  static String chooseNode(CliContext context, String named, String target) {
+  static String chooseNode(CliContext context, String cluster, String named, String target) {
     AirlockClient airlock = PlatformAccess.of(context).client();
     List<Agent> nodes;
     try {
-      nodes = NodesCommand.list(airlock, List.of());
+      nodes = NodesCommand.list(airlock, cluster, List.of());
     } catch (AirlockProblemException refused) {
       if (named != null && refused.status() == 403) {
         // Connecting may be allowed where listing is not: the platform decides per connection.
@@ -366,7 +403,12 @@ final class ProxyCommand implements Callable<Integer> {
    * @param what what is forwarded, with {@code %s} for the local address
    */
   private static int forward(
-      CliContext context, ListenOptions listen, String node, String target, String what) {
+      CliContext context,
+      ListenOptions listen,
+      String cluster,
+      String node,
+      String target,
+      String what) {
     InetAddress address;
     try {
       address = InetAddress.getByName(listen.bind);
@@ -381,7 +423,7 @@ final class ProxyCommand implements Callable<Integer> {
       listener =
           TunnelListener.bind(
               new InetSocketAddress(address, listen.port),
-              () -> open(context, node, target, null),
+              () -> open(context, cluster, node, target, null),
               line -> {
                 context.err().println(reporter.mask(ErrorReporter.PREFIX + line));
                 context.err().flush();
@@ -419,6 +461,10 @@ final class ProxyCommand implements Callable<Integer> {
       }
     }
     return ExitStatus.OK;
+  }
+
+  private static String inCluster(String cluster) {
+    return cluster == null ? "" : " in cluster " + cluster;
   }
 
   private static String hostPort(InetAddress address, int port) {

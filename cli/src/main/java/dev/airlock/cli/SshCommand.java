@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
@@ -64,6 +65,14 @@ final class SshCommand implements Callable<Integer> {
       description = "[SSH-OPTIONS] [LOGIN@]NODE [COMMAND [ARG...]]")
   List<String> arguments = new ArrayList<>();
 
+  @Option(
+      names = "--cluster",
+      paramLabel = "CLUSTER",
+      description =
+          "A trusted (leaf) cluster: reach NODE there, through this cluster (the leaf decides,"
+              + " with its own mapping of your roles). Anywhere before the remote command.")
+  String cluster;
+
   @ParentCommand AirlockCli root;
 
   private final CliContext context;
@@ -79,7 +88,10 @@ final class SshCommand implements Callable<Integer> {
     PlatformAccess.of(context).client();
     String ssh = context.env(SSH_ENV) != null ? context.env(SSH_ENV) : "ssh";
     List<String> command =
-        invocation.command(ssh, proxyCommand(launcher(context), root != null && root.debug));
+        invocation.command(
+            ssh,
+            proxyCommand(launcher(context), root != null && root.debug, cluster),
+            cluster == null ? invocation.node() : cluster + "/" + invocation.node());
     ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
     // The same credentials for the proxy that ssh starts (tests run with an environment of their
     // own).
@@ -140,7 +152,7 @@ final class SshCommand implements Callable<Integer> {
   }
 
   /** The ProxyCommand line: a shell command, so each word is quoted where it must be. */
-  static String proxyCommand(List<String> launcher, boolean debug) {
+  static String proxyCommand(List<String> launcher, boolean debug, String cluster) {
     List<String> words = new ArrayList<>();
     launcher.forEach(word -> words.add(shellQuoted(word)));
     if (debug) {
@@ -148,6 +160,10 @@ final class SshCommand implements Callable<Integer> {
     }
     words.add("proxy");
     words.add("ssh");
+    if (cluster != null) {
+      words.add("--cluster");
+      words.add(shellQuoted(cluster));
+    }
     // Expanded by ssh: the login, the destination's host (the node) and the port.
     words.add("%r@%h:%p");
     return String.join(" ", words);
@@ -252,15 +268,19 @@ final class SshCommand implements Callable<Integer> {
       }
     }
 
-    /** The ssh command line: the caller's options first (theirs win), then the tunnel's. */
-    List<String> command(String ssh, String proxyCommand) {
+    /**
+     * The ssh command line: the caller's options first (theirs win), then the tunnel's.
+     *
+     * @param hostKeyAlias what known_hosts keys the node's host key by
+     */
+    List<String> command(String ssh, String proxyCommand, String hostKeyAlias) {
       List<String> command = new ArrayList<>();
       command.add(ssh);
       command.addAll(options);
       command.add("-o");
       command.add("ProxyCommand=" + proxyCommand);
       command.add("-o");
-      command.add("HostKeyAlias=" + node);
+      command.add("HostKeyAlias=" + hostKeyAlias);
       command.add(login == null ? node : login + "@" + node);
       command.addAll(remote);
       return command;

@@ -39,7 +39,8 @@ public record AirlockProperties(
     Map<String, JobSettings> jobs,
     @DefaultValue Audit audit,
     @DefaultValue Mail mail,
-    @DefaultValue Secrets secrets) {
+    @DefaultValue Secrets secrets,
+    @DefaultValue Trust trust) {
 
   public AirlockProperties {
     jobs = jobs == null ? Map.of() : Map.copyOf(jobs);
@@ -333,6 +334,34 @@ public record AirlockProperties(
         throw new IllegalArgumentException(
             "airlock.sessions.connect-token-ttl: " + connectTokenTtl + " (expected: 1s..60s)");
       }
+    }
+  }
+
+  /**
+   * Trusted clusters ({@code docs/trusted-clusters.md}).
+   *
+   * @param clusterName this cluster's name, which it gives a leaf cluster with every connection it
+   *     routes there (the leaf maps roles per root cluster)
+   * @param root as a leaf: the name of the root cluster whose users this cluster's link may act
+   *     for; empty: none (the default), and requests on behalf of another cluster are refused
+   * @param linkUser as a leaf: the local user whose API keys the link uses; only they may act for
+   *     the root's users
+   * @param roleMap as a leaf: root role → the local roles it grants here ({@code
+   *     airlock.trust.role-map.dev=ops,viewer}); a root role not listed grants nothing
+   */
+  public record Trust(
+      @DefaultValue("airlock") String clusterName,
+      @DefaultValue("") String root,
+      @DefaultValue("") String linkUser,
+      Map<String, java.util.List<String>> roleMap) {
+
+    public Trust {
+      roleMap = roleMap == null ? Map.of() : Map.copyOf(roleMap);
+    }
+
+    /** Whether this cluster is a leaf that accepts a root's users. */
+    public boolean leaf() {
+      return !root.isEmpty() && !linkUser.isEmpty();
     }
   }
 

@@ -19,6 +19,8 @@ import dev.airlock.sdk.connect.ConnectOptions;
 import dev.airlock.sdk.connect.RemoteSession;
 import dev.airlock.sdk.connect.SessionConnector;
 import dev.airlock.sdk.invoker.ApiClient;
+import dev.airlock.sdk.model.Agent;
+import dev.airlock.sdk.model.AgentPage;
 import dev.airlock.sdk.model.TokenPair;
 import dev.airlock.sdk.tunnel.TunnelConnector;
 import dev.airlock.sdk.tunnel.TunnelStream;
@@ -27,6 +29,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import org.springframework.http.client.reactive.ReactorClientHttpConnector;
 import org.springframework.http.codec.json.JacksonJsonDecoder;
@@ -77,6 +80,7 @@ public final class AirlockClient {
   private final JsonMapper mapper;
   private final Clock clock;
   private final TokenSession session;
+  private final Credentials fixedCredentials;
 
   private final HealthApi health;
   private final AuthApi auth;
@@ -109,6 +113,7 @@ public final class AirlockClient {
     this.transport = transport;
     this.mapper = mapper;
     this.clock = clock;
+    this.fixedCredentials = fixedCredentials;
     ApiClient anonymous = apiClient(transport);
     Credentials credentials;
     if (fixedCredentials == null) {
@@ -209,6 +214,35 @@ public final class AirlockClient {
       throw new IllegalArgumentException(what + ": blank (expected: the bearer credential)");
     }
     return new AirlockClient(baseUrl, transport, mapper, clock, Credentials.fixed(token));
+  }
+
+  /**
+   * As a trusted leaf cluster's link: returns a client that makes every call of this one (an API
+   * key of the leaf's {@code airlock.trust.link-user}) for a user of the root cluster, whose root
+   * roles the leaf maps to its own ({@code Airlock-Cluster}, {@code Airlock-Cluster-User}, {@code
+   * Airlock-Cluster-Roles}). The leaf refuses these headers from anybody else. This client is
+   * unchanged.
+   *
+   * @throws IllegalStateException if this client has no fixed credential (an API key)
+   */
+  public AirlockClient forClusterUser(String cluster, String username, List<String> roles) {
+    if (fixedCredentials == null) {
+      throw new IllegalStateException(
+          "forClusterUser: this client logs in with a password (expected: withApiKey first)");
+    }
+    Objects.requireNonNull(cluster, "cluster");
+    Objects.requireNonNull(username, "username");
+    WebClient forUser =
+        transport
+            .mutate()
+            .defaultHeaders(
+                headers -> {
+                  headers.set("Airlock-Cluster", cluster);
+                  headers.set("Airlock-Cluster-User", username);
+                  headers.set("Airlock-Cluster-Roles", String.join(",", roles));
+                })
+            .build();
+    return new AirlockClient(baseUrl, forUser, mapper, clock, fixedCredentials);
   }
 
   /** The platform's base URL, without a trailing slash. */
@@ -363,6 +397,47 @@ public final class AirlockClient {
     Objects.requireNonNull(node, "node");
     Objects.requireNonNull(tunnelTarget, "tunnelTarget");
     return tunnels.open(node, tunnelTarget, login, timeout);
+  }
+
+  /**
+   * Opens a byte stream to {@code tunnelTarget} on {@code node} of the trusted (leaf) cluster
+   * {@code cluster}, routed through its link: this platform checks only that the caller may use the
+   * cluster ({@code connect} on its labels) and records the routing; the leaf maps the caller's
+   * roles to its own and decides, as {@link #tunnel(String, String, String, Duration)} describes,
+   * and keeps the audit of what happens on its node. A refusal by the leaf ends the stream with
+   * 4502 and the leaf's reason.
+   */
+  public Mono<TunnelStream> tunnelInCluster(
+      String cluster, String node, String tunnelTarget, String login, Duration timeout) {
+    Objects.requireNonNull(cluster, "cluster");
+    Objects.requireNonNull(node, "node");
+    Objects.requireNonNull(tunnelTarget, "tunnelTarget");
+    return tunnels.open(cluster, node, tunnelTarget, login, timeout);
+  }
+
+  /**
+   * The nodes of the trusted (leaf) cluster {@code cluster} that the caller may see there, as the
+   * leaf decides with its mapping of the caller's roles: the leaf's {@code GET /api/v1/agents?kind=
+   * node}, read through the cluster's link.
+   */
+  public Mono<List<Agent>> clusterNodes(String cluster, Duration timeout) {
+    Objects.requireNonNull(cluster, "cluster");
+    return tunnels
+        .open(cluster, null, "nodes", null, timeout)
+        .flatMap(
+            stream ->
+                stream
+                    .receive()
+                    .reduce(
+                        new java.io.ByteArrayOutputStream(),
+                        (out, bytes) -> {
+                          byte[] chunk = new byte[bytes.remaining()];
+                          bytes.get(chunk);
+                          out.writeBytes(chunk);
+                          return out;
+                        })
+                    .timeout(timeout))
+        .map(out -> mapper.readValue(out.toByteArray(), AgentPage.class).getItems());
   }
 
   /** The calls signal nodes make (role {@code signal-node}); not for users' programs. */

@@ -1,6 +1,7 @@
 package dev.airlock.agent.tunnel;
 
 import dev.airlock.protocol.TunnelWire;
+import dev.airlock.protocol.message.SignalMessage;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
@@ -17,30 +18,26 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
 import reactor.core.publisher.Mono;
-import reactor.netty.Connection;
 import reactor.netty.http.Http2SslContextSpec;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
-import reactor.netty.tcp.TcpClient;
 
 /**
- * An edge node's reverse tunnel to its signal node: one HTTP/2 connection (TLS for an {@code
- * https://} URL) that this agent dialled, on which it opens a stream for each {@code tunnel.open}
- * after connecting to the target. Bytes are copied both ways with backpressure: a target that does
- * not read stops its stream's window, and only that stream.
+ * An edge node's (or a trusted cluster link's) reverse tunnel to its signal node: one HTTP/2
+ * connection (TLS for an {@code https://} URL) that this agent dialled, on which it opens a stream
+ * for each {@code tunnel.open} after connecting to what it asks for ({@link StreamTargets}). Bytes
+ * are copied both ways with backpressure: a target that does not read stops its stream's window,
+ * and only that stream.
  */
 public final class TunnelLink {
-
-  /** How long a target may take to accept a connection. */
-  public static final Duration TARGET_CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
   private static final Logger log = LoggerFactory.getLogger(TunnelLink.class);
   private static final AttributeKey<Boolean> WINDOW_OPENED =
       AttributeKey.valueOf("airlock.tunnel.window");
 
   private final URI url;
-  private final TunnelTargets targets;
+  private final StreamTargets targets;
   private final ConnectionProvider pool;
   private final HttpClient http;
   private final Map<UUID, Disposable> streams = new ConcurrentHashMap<>();
@@ -50,7 +47,7 @@ public final class TunnelLink {
    * @param url the signal node's {@code tunnelUrl} from {@code welcome}
    * @param caFile PEM CA certificates to trust for {@code https://} instead of the JVM's, or null
    */
-  public TunnelLink(URI url, TunnelTargets targets, Path caFile) {
+  public TunnelLink(URI url, StreamTargets targets, Path caFile) {
     this.url = url;
     this.targets = targets;
     // One connection, however many streams: that is the tunnel.
@@ -120,20 +117,14 @@ public final class TunnelLink {
   }
 
   /**
-   * Connects to {@code targetName} and opens the stream for session {@code sessionId} with {@code
-   * ticket}.
+   * Connects what {@code open} ({@code tunnel.open}) asks for and opens the stream for its session
+   * with its ticket.
    *
-   * @param refused called with the session and the reason when the target is not declared or cannot
-   *     be reached (the agent then answers {@code session.close})
+   * @param refused called with the session and the reason when the target is not declared, cannot
+   *     be reached or refuses (the agent then answers {@code session.close})
    */
-  public void openStream(
-      UUID sessionId, String targetName, String ticket, BiConsumer<UUID, String> refused) {
-    TunnelTargets.Target target = targets.get(targetName);
-    if (target == null) {
-      log.warn("Refusing a stream to {}: this node does not declare it", targetName);
-      refused.accept(sessionId, targetName + " is not declared on this node");
-      return;
-    }
+  public void openStream(SignalMessage open, BiConsumer<UUID, String> refused) {
+    UUID sessionId = open.getSessionId();
     if (closed) {
       refused.accept(sessionId, "the node's tunnel is closing");
       return;
@@ -141,47 +132,36 @@ public final class TunnelLink {
     Disposable.Swap stream = Disposables.swap();
     streams.put(sessionId, stream);
     stream.update(
-        // Unpooled: each stream is its own connection to the target, and the shared pool would cap
-        // them at 500 per target.
-        TcpClient.newConnection()
-            .host(target.host())
-            .port(target.port())
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) TARGET_CONNECT_TIMEOUT.toMillis())
-            .connect()
-            .onErrorMap(
-                error ->
-                    new TargetUnreachable(
-                        "cannot reach "
-                            + target.name()
-                            + " ("
-                            + target.address()
-                            + "): "
-                            + (error.getMessage() == null ? error.toString() : error.getMessage())))
-            .flatMap(connection -> bridge(connection, ticket).doFinally(s -> connection.dispose()))
+        targets
+            .dial(open)
+            .flatMap(far -> bridge(far, open.getTicket()).doFinally(s -> far.dispose()))
             .subscribe(
                 done -> {},
                 error -> {
                   streams.remove(sessionId, stream);
-                  if (error instanceof TargetUnreachable) {
+                  if (error instanceof StreamTargets.Unreachable) {
                     log.warn("Tunnel {}: {}", sessionId, error.getMessage());
                     refused.accept(sessionId, error.getMessage());
                   } else {
                     log.info(
-                        "Tunnel {} to {} failed: {}", sessionId, target.name(), error.toString());
+                        "Tunnel {} to {} failed: {}",
+                        sessionId,
+                        open.getTarget(),
+                        error.toString());
                   }
                 },
                 () -> {
                   streams.remove(sessionId, stream);
-                  log.debug("Tunnel {} to {} ended", sessionId, target.name());
+                  log.debug("Tunnel {} to {} ended", sessionId, open.getTarget());
                 }));
   }
 
-  /** Copies the target's bytes into the stream's request and the response into the target. */
-  private Mono<Void> bridge(Connection target, String ticket) {
+  /** Copies the far end's bytes into the stream's request and the response into the far end. */
+  private Mono<Void> bridge(StreamTargets.FarEnd far, String ticket) {
     return http.headers(headers -> headers.set(TunnelWire.TICKET_HEADER, ticket))
         .post()
         .uri(TunnelWire.STREAMS_PATH)
-        .send((request, outbound) -> outbound.send(target.inbound().receive().retain()))
+        .send((request, outbound) -> outbound.send(far.receive()))
         .response(
             (response, body) -> {
               if (response.status().code() != 200) {
@@ -189,7 +169,7 @@ public final class TunnelLink {
                     new IllegalStateException(
                         "the signal node refused the stream: " + response.status()));
               }
-              return target.outbound().send(body.retain()).then();
+              return far.send(body);
             })
         .then();
   }
@@ -221,13 +201,6 @@ public final class TunnelLink {
       connection.writeAndFlush(
           new DefaultHttp2WindowUpdateFrame(
               TunnelWire.CONNECTION_WINDOW - TunnelWire.INITIAL_CONNECTION_WINDOW));
-    }
-  }
-
-  /** The target could not be reached; the client is told why. */
-  private static final class TargetUnreachable extends RuntimeException {
-    TargetUnreachable(String message) {
-      super(message, null, false, false);
     }
   }
 }

@@ -12,7 +12,6 @@ import dev.airlock.sdk.AirlockClient;
 import dev.airlock.sdk.AirlockProblemException;
 import dev.airlock.sdk.model.Agent;
 import dev.airlock.sdk.model.AgentKind;
-import dev.airlock.sdk.model.ApiKeyCreate;
 import dev.airlock.sdk.model.AuditEvent;
 import dev.airlock.sdk.model.AuditOutcome;
 import dev.airlock.sdk.model.JoinTokenCreate;
@@ -20,7 +19,6 @@ import dev.airlock.sdk.model.ResourceKind;
 import dev.airlock.sdk.model.RoleCreate;
 import dev.airlock.sdk.model.Rule;
 import dev.airlock.sdk.model.TunnelTarget;
-import dev.airlock.sdk.model.UserCreate;
 import dev.airlock.sdk.model.Verb;
 import dev.airlock.sdk.tunnel.TunnelStream;
 import dev.airlock.testkit.ManagedProcess;
@@ -254,39 +252,9 @@ class TunnelContractTest {
     services.awaitLine("edge services up", 0, Duration.ofSeconds(30));
 
     // A real sshd, on the edge's loopback only, that lets in the test's key as root.
-    Path ssh = work.resolve("ssh");
-    Files.createDirectories(ssh);
-    run(
-        List.of(
-            "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", ssh.resolve("host").toString()));
-    userKey = ssh.resolve("user");
-    run(List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", userKey.toString()));
-    Files.copy(ssh.resolve("user.pub"), ssh.resolve("authorized_keys"));
-    knownHosts = ssh.resolve("known_hosts");
-    Path config = ssh.resolve("sshd_config");
-    Files.write(
-        config,
-        List.of(
-            "Port " + SSH_PORT,
-            "ListenAddress 127.0.0.1",
-            "HostKey " + ssh.resolve("host"),
-            "PidFile " + ssh.resolve("sshd.pid"),
-            "AuthorizedKeysFile " + ssh.resolve("authorized_keys"),
-            "PermitRootLogin prohibit-password",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            "UsePAM no",
-            "StrictModes no"));
-    Files.createDirectories(Path.of("/run/sshd"));
-    String sshd = System.getenv().getOrDefault("AIRLOCK_TEST_SSHD", "/usr/sbin/sshd");
-    ManagedProcess server =
-        ManagedProcess.start(
-            "sshd",
-            EDGE_NS,
-            List.of(sshd, "-D", "-e", "-f", config.toString()),
-            work.resolve("sshd.log"));
-    toClose.add(server);
-    server.awaitLine("Server listening on 127.0.0.1 port " + SSH_PORT, 0, Duration.ofSeconds(30));
+    EdgeKit.Sshd sshd = EdgeKit.sshd(work.resolve("ssh"), EDGE_NS, SSH_PORT, toClose);
+    userKey = sshd.userKey();
+    knownHosts = sshd.knownHosts();
   }
 
   @AfterAll
@@ -340,7 +308,7 @@ class TunnelContractTest {
   @Order(2)
   void airlockSshRunsACommandAtTheEdgeThroughTheSystemsOpenSsh() throws Exception {
     long before = audit.newestSeq("session.end", null);
-    CliRun run =
+    EdgeKit.CliRun run =
         cli(
             aliceKey,
             "ssh",
@@ -408,7 +376,7 @@ class TunnelContractTest {
   @Order(4)
   void usersWithoutTheRoleOrTheLoginAreRefusedAndAudited() throws Exception {
     long before = audit.newestSeq("agent.connect", AuditOutcome.DENIED);
-    CliRun refused = cli(bobKey, "proxy", "ssh", "root@" + NODE + ":22");
+    EdgeKit.CliRun refused = cli(bobKey, "proxy", "ssh", "root@" + NODE + ":22");
     assertThat(refused.exit()).isNotZero();
     assertThat(refused.out()).as("nothing reaches ssh's side of the pipe").isEmpty();
     assertThat(refused.err()).containsIgnoringCase("forbidden");
@@ -527,80 +495,30 @@ class TunnelContractTest {
 
   // --- users, the CLI ----------------------------------------------------------------------
 
-  /** Lets a user make an API key for the CLI. */
   private static Rule ownApiKeys() {
-    return new Rule()
-        .effect(Rule.EffectEnum.ALLOW)
-        .resources(List.of(ResourceKind.API_KEY))
-        .verbs(List.of(Verb.CREATE));
+    return EdgeKit.ownApiKeys();
   }
 
   private AirlockClient user(String name, String role) {
-    String password = name + "'s long password";
-    admin
-        .users()
-        .createUser(new UserCreate().username(name).password(password).roles(List.of(role)))
-        .block(CALL);
-    AirlockClient client = AirlockClient.builder().baseUrl(proxy.baseUrl()).build();
-    client.login(name, password).block(CALL);
-    return client;
+    return EdgeKit.user(admin, proxy.baseUrl(), name, role);
   }
 
   private static String apiKey(AirlockClient client, String role) {
-    return client
-        .apiKeys()
-        .createApiKey(new ApiKeyCreate().name("cli").roles(List.of(role)))
-        .block(CALL)
-        .getSecret();
+    return EdgeKit.apiKey(client, role);
   }
 
-  private record CliRun(int exit, String out, String err) {}
-
-  private ProcessBuilder cliProcess(String apiKey, String... args) {
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                ManagedProcess.java(),
-                "-jar",
-                Path.of(System.getProperty("airlock.cli.jar")).toAbsolutePath().toString()));
-    command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command);
-    builder.environment().put("AIRLOCK_URL", proxy.baseUrl());
-    builder.environment().put("AIRLOCK_API_KEY", apiKey);
-    builder.environment().put("AIRLOCK_CONFIG_DIR", work.resolve("cli-config").toString());
-    return builder;
-  }
-
-  private CliRun cli(String apiKey, String... args) throws IOException, InterruptedException {
-    ProcessBuilder builder = cliProcess(apiKey, args);
-    Path out = work.resolve("cli-" + System.nanoTime() + ".out");
-    Path err = work.resolve("cli-" + System.nanoTime() + ".err");
-    builder.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-    builder.redirectOutput(out.toFile()).redirectError(err.toFile());
-    Process process = builder.start();
-    if (!process.waitFor(120, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new AssertionError(
-          "the CLI did not finish: " + String.join(" ", args) + "\n" + Files.readString(err));
-    }
-    return new CliRun(process.exitValue(), Files.readString(out), Files.readString(err));
+  private EdgeKit.CliRun cli(String apiKey, String... args)
+      throws IOException, InterruptedException {
+    return new EdgeKit.Cli(proxy.baseUrl(), work).run(apiKey, args);
   }
 
   private Process cliInBackground(String apiKey, String... args) throws IOException {
-    ProcessBuilder builder = cliProcess(apiKey, args);
+    ProcessBuilder builder = new EdgeKit.Cli(proxy.baseUrl(), work).process(apiKey, args);
     Path log = work.resolve("cli-bg-" + System.nanoTime() + ".log");
     builder.redirectErrorStream(true).redirectOutput(log.toFile());
     Process process = builder.start();
     toClose.add(process::destroyForcibly);
     return process;
-  }
-
-  private static void run(List<String> command) throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
-      throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
-    }
   }
 
   private static Path repo() {

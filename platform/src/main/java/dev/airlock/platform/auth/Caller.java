@@ -12,6 +12,7 @@ import java.util.UUID;
  * @param sessionId the login session, for a password login
  * @param apiKeyId the key, for an API key
  * @param grants what their credentials allow
+ * @param roles the names of the roles behind {@code grants} (a trusted leaf cluster maps them)
  * @param passwordChangeRequired true when only changing the password is allowed
  */
 public record Caller(
@@ -21,6 +22,7 @@ public record Caller(
     UUID sessionId,
     UUID apiKeyId,
     Grants grants,
+    java.util.List<String> roles,
     boolean passwordChangeRequired) {
 
   /** How a caller authenticated. */

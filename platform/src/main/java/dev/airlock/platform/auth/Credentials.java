@@ -108,6 +108,7 @@ public class Credentials {
         claims.sessionId(),
         null,
         new Grants(account.allRules()),
+        List.copyOf(account.rulesByRole().keySet()),
         account.passwordChangeRequired());
   }
 
@@ -142,6 +143,9 @@ public class Credentials {
                             null,
                             key.id(),
                             new Grants(rules),
+                            account.rulesByRole().keySet().stream()
+                                .filter(key.roles()::contains)
+                                .toList(),
                             false);
                       });
             });

@@ -3,8 +3,10 @@ package dev.airlock.platform.rbac;
 import dev.airlock.platform.api.model.AuditOutcome;
 import dev.airlock.platform.audit.AuditLog;
 import dev.airlock.platform.audit.AuditRecord;
+import dev.airlock.platform.auth.Caller;
 import dev.airlock.platform.auth.Credentials;
 import dev.airlock.platform.auth.InvalidCredentialsException;
+import dev.airlock.platform.cluster.RootUsers;
 import dev.airlock.platform.problem.ApiProblem;
 import dev.airlock.platform.problem.ProblemType;
 import dev.airlock.platform.web.SourceAddress;
@@ -41,13 +43,16 @@ public class AccessFilter implements WebFilter {
   private final Credentials credentials;
   private final AuditLog audit;
   private final Access access;
+  private final RootUsers rootUsers;
 
   public AccessFilter(
       @Qualifier("requestMappingHandlerMapping") RequestMappingHandlerMapping handlers,
       PermissionRegistry permissions,
       Credentials credentials,
       AuditLog audit,
-      Access access) {
+      Access access,
+      RootUsers rootUsers) {
+    this.rootUsers = rootUsers;
     this.handlers = handlers;
     this.permissions = permissions;
     this.credentials = credentials;
@@ -106,6 +111,7 @@ public class AccessFilter implements WebFilter {
     return credentials
         .authenticate(credential)
         .onErrorResume(InvalidCredentialsException.class, e -> refuse(exchange, e.getMessage()))
+        .flatMap(caller -> forWhom(exchange, caller))
         .flatMap(
             caller -> {
               exchange.getAttributes().put(Access.CALLER, caller);
@@ -132,6 +138,28 @@ public class AccessFilter implements WebFilter {
                         + ")");
               }
               return Mono.<Void>empty();
+            });
+  }
+
+  /**
+   * The caller itself, or, for a trusted root cluster's link acting for one of the root's users
+   * ({@link RootUsers}), that user.
+   */
+  private Mono<Caller> forWhom(ServerWebExchange exchange, Caller caller) {
+    if (!RootUsers.claimed(exchange.getRequest().getHeaders())) {
+      return Mono.just(caller);
+    }
+    return rootUsers
+        .actFor(caller, exchange.getRequest().getHeaders())
+        .onErrorResume(
+            RootUsers.Refused.class,
+            refused -> {
+              exchange.getAttributes().put(Access.CALLER, caller);
+              return access.forbid(
+                  exchange,
+                  null,
+                  "acting for another cluster's user refused: " + refused.getMessage(),
+                  "Cannot act for another cluster's user: " + refused.getMessage());
             });
   }
 

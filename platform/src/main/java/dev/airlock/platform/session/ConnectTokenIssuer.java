@@ -19,7 +19,9 @@ import reactor.core.publisher.Mono;
  * enforces: the session's ICE servers, the clipboard policy ({@code clp}), the idle disconnect
  * ({@code idl}, seconds) and the consent timeout ({@code cns}, seconds). A tunnel's token (mode
  * {@code tunnel}) also names the edge node's target ({@code tgt}) and, for {@code ssh}, the login
- * the caller was allowed ({@code lgn}); the signal node passes them on to the node agent. Signal
+ * the caller was allowed ({@code lgn}); the signal node passes them on to the node agent. A tunnel
+ * routed to a trusted cluster's link also names the leaf's node ({@code rnd}), this cluster's name
+ * ({@code rcl}) and the caller's roles here ({@code rls}), which the leaf maps to its own. Signal
  * nodes verify them offline with the platform's JWKS; each one is redeemed once, through the
  * platform, so a replay fails on every node.
  */
@@ -42,6 +44,7 @@ public class ConnectTokenIssuer {
    *
    * @param tunnelTarget the edge node's target, for a tunnel; null otherwise
    * @param login the SSH login, for a tunnel to {@code ssh}; null otherwise
+   * @param route for a tunnel to a trusted cluster, what the leaf needs to decide; null otherwise
    */
   public record Grant(
       String tokenId,
@@ -58,7 +61,17 @@ public class ConnectTokenIssuer {
       long consentSeconds,
       String tunnelTarget,
       String login,
+      Route route,
       Instant expiresAt) {}
+
+  /**
+   * A tunnel routed to a trusted (leaf) cluster.
+   *
+   * @param cluster this cluster's name, as the leaf knows its root
+   * @param node the leaf's node, or null for its node list
+   * @param roles the caller's roles in this cluster
+   */
+  public record Route(String cluster, String node, List<String> roles) {}
 
   /** The token for {@code grant}. */
   public Mono<String> issue(Grant grant) {
@@ -100,6 +113,13 @@ public class ConnectTokenIssuer {
     }
     if (grant.login() != null) {
       claims.claim("lgn", grant.login());
+    }
+    if (grant.route() != null) {
+      claims.claim("rcl", grant.route().cluster());
+      claims.claim("rls", grant.route().roles());
+      if (grant.route().node() != null) {
+        claims.claim("rnd", grant.route().node());
+      }
     }
     return keys.sign(claims.build());
   }

@@ -51,6 +51,9 @@ public class SessionHandler implements SessionsApi {
   /** The tunnel target that is a node's SSH server, the only one that takes a login. */
   private static final String SSH = "ssh";
 
+  /** The tunnel target of a trusted cluster that is its node list. */
+  private static final String NODES = "nodes";
+
   private final AgentRepository agents;
   private final SessionRepository sessions;
   private final SignalNodeClient nodeClient;
@@ -61,6 +64,7 @@ public class SessionHandler implements SessionsApi {
   private final AirlockProperties.Sessions settings;
   private final ContainerRepository containers;
   private final ImageRepository images;
+  private final String clusterName;
 
   public SessionHandler(
       AgentRepository agents,
@@ -83,6 +87,7 @@ public class SessionHandler implements SessionsApi {
     this.access = access;
     this.tx = tx;
     this.settings = properties.sessions();
+    this.clusterName = properties.trust().clusterName();
   }
 
   @Override
@@ -129,6 +134,17 @@ public class SessionHandler implements SessionsApi {
       Target target) {
     SessionMode mode = create.getMode() == null ? SessionMode.CONTROL : create.getMode();
     boolean tunnel = mode == SessionMode.TUNNEL;
+    if (!tunnel && agent.kind() == AgentKind.CLUSTER) {
+      return Mono.error(
+          ApiProblem.validation(
+              List.of(
+                  new FieldError(
+                      "mode",
+                      mode.getValue()
+                          + " to "
+                          + agent.name()
+                          + ", a trusted cluster (expected: mode tunnel with the leaf's node)"))));
+    }
     return (tunnel
             ? authorizeTunnel(exchange, caller, create, agent)
             : authorizeRemote(exchange, caller, mode, agent, target.containerOwner()))
@@ -182,6 +198,30 @@ public class SessionHandler implements SessionsApi {
           "Your roles do not allow connect on agent " + agent.name());
     }
     String name = create.getTunnelTarget();
+    if (agent.kind() == AgentKind.CLUSTER) {
+      // The leaf resolves the node and its targets, maps the caller's roles and decides.
+      if (create.getNode() == null && !NODES.equals(name)) {
+        return Mono.error(
+            ApiProblem.validation(
+                List.of(
+                    new FieldError(
+                        "node",
+                        "missing (expected: the node in cluster "
+                            + agent.name()
+                            + " to reach, or tunnelTarget nodes for its node list)"))));
+      }
+      return Mono.empty();
+    }
+    if (create.getNode() != null || NODES.equals(name)) {
+      return Mono.error(
+          new ApiProblem(
+              ProblemType.TUNNEL_TARGET_UNKNOWN,
+              "Agent "
+                  + agent.name()
+                  + " is not a trusted cluster; "
+                  + (NODES.equals(name) ? "tunnelTarget nodes" : "node")
+                  + " applies only to an agent of kind cluster"));
+    }
     if (agent.kind() != AgentKind.NODE) {
       return Mono.error(
           new ApiProblem(
@@ -241,6 +281,8 @@ public class SessionHandler implements SessionsApi {
             : create.getTransport() == null ? SessionTransport.AUTO : create.getTransport();
     String tunnelTarget = tunnel ? create.getTunnelTarget() : null;
     String login = tunnel ? create.getLogin() : null;
+    boolean routed = tunnel && agent.kind() == AgentKind.CLUSTER;
+    String remoteNode = routed ? create.getNode() : null;
     UUID id = UUID.randomUUID();
     String tokenId = UUID.randomUUID().toString();
     Instant expires = Instant.now().plus(settings.connectTokenTtl());
@@ -260,6 +302,7 @@ public class SessionHandler implements SessionsApi {
                     transport,
                     tunnelTarget,
                     login,
+                    remoteNode,
                     tokenId,
                     expires,
                     nodeId)
@@ -276,13 +319,21 @@ public class SessionHandler implements SessionsApi {
                             + ", "
                             + transport.getValue()
                             + ")",
-                        tunnel
-                            ? "node "
+                        routed
+                            ? "routed to trusted cluster "
                                 + agent.name()
+                                + (remoteNode == null ? "" : ", node " + remoteNode)
                                 + ", target "
                                 + tunnelTarget
                                 + (login == null ? "" : ", login " + login)
-                            : null)))
+                                + " (the leaf decides and audits)"
+                            : tunnel
+                                ? "node "
+                                    + agent.name()
+                                    + ", target "
+                                    + tunnelTarget
+                                    + (login == null ? "" : ", login " + login)
+                                : null)))
         .then(
             tokens.issue(
                 new ConnectTokenIssuer.Grant(
@@ -300,6 +351,9 @@ public class SessionHandler implements SessionsApi {
                     settings.consentTimeout().toSeconds(),
                     tunnelTarget,
                     login,
+                    routed
+                        ? new ConnectTokenIssuer.Route(clusterName, remoteNode, caller.roles())
+                        : null,
                     expires)))
         .flatMap(token -> sessions.find(id).map(row -> Map.entry(token, row)))
         .map(
@@ -323,6 +377,7 @@ public class SessionHandler implements SessionsApi {
               created.setSignalNodeId(nodeId);
               created.setTunnelTarget(s.getTunnelTarget());
               created.setLogin(s.getLogin());
+              created.setNode(s.getNode());
               return ResponseEntity.status(HttpStatus.CREATED)
                   .header(HttpHeaders.CACHE_CONTROL, "no-store")
                   .body(created);
@@ -344,6 +399,12 @@ public class SessionHandler implements SessionsApi {
         errors.add(
             new FieldError(
                 "tunnelTarget", "missing (expected: ssh, app:NAME or tcp:PORT for mode tunnel)"));
+      } else if (NODES.equals(target) && (login != null || create.getNode() != null)) {
+        errors.add(
+            new FieldError(
+                login != null ? "login" : "node",
+                "set for tunnelTarget nodes (expected: none; the node list names no node or"
+                    + " login)"));
       } else if (SSH.equals(target) && login == null) {
         errors.add(
             new FieldError(
@@ -359,6 +420,16 @@ public class SessionHandler implements SessionsApi {
                     + " (expected: none; only ssh takes a login)"));
       }
     } else {
+      if (create.getNode() != null) {
+        errors.add(
+            new FieldError(
+                "node",
+                "'"
+                    + create.getNode()
+                    + "' for mode "
+                    + mode.getValue()
+                    + " (expected: mode tunnel to a trusted cluster)"));
+      }
       if (target != null) {
         errors.add(
             new FieldError(

@@ -34,7 +34,8 @@ public class SessionRepository {
 
   /**
    * Records a pending session; {@code tunnelTarget} and {@code login} are null except for a tunnel
-   * (and the login only for one to {@code ssh}).
+   * (and the login only for one to {@code ssh}), {@code node} except for one routed to a trusted
+   * cluster's node.
    */
   public Mono<Void> insert(
       UUID id,
@@ -45,15 +46,17 @@ public class SessionRepository {
       SessionTransport transport,
       String tunnelTarget,
       String login,
+      String node,
       String tokenId,
       Instant tokenExpiresAt,
       String nodeId) {
     var insert =
         db.sql(
                 "INSERT INTO remote_sessions (id, user_id, username, agent_id, mode, transport,"
-                    + " tunnel_target, login, state, token_id, token_expires_at, signal_node_id,"
-                    + " created_at) VALUES (:id, :user, :username, :agent, :mode, :transport,"
-                    + " :tunnelTarget, :login, 'pending', :token, :expires, :node, :now)")
+                    + " tunnel_target, login, node, state, token_id, token_expires_at,"
+                    + " signal_node_id, created_at) VALUES (:id, :user, :username, :agent, :mode,"
+                    + " :transport, :tunnelTarget, :login, :remoteNode, 'pending', :token,"
+                    + " :expires, :node, :now)")
             .bind("id", id.toString())
             .bind("user", userId.toString())
             .bind("username", username)
@@ -65,6 +68,7 @@ public class SessionRepository {
             .bind("node", nodeId)
             .bind("now", Rows.column(Rows.now()));
     insert = Rows.bind(insert, "tunnelTarget", tunnelTarget, String.class);
+    insert = Rows.bind(insert, "remoteNode", node, String.class);
     return Rows.bind(insert, "login", login, String.class).then();
   }
 
@@ -191,6 +195,7 @@ public class SessionRepository {
     session.setEndReason(row.get("end_reason", String.class));
     session.setTunnelTarget(row.get("tunnel_target", String.class));
     session.setLogin(row.get("login", String.class));
+    session.setNode(row.get("node", String.class));
     session.setBytesFromClient(row.get("bytes_from_client", Long.class));
     session.setBytesFromAgent(row.get("bytes_from_agent", Long.class));
     return new Row(

@@ -148,6 +148,96 @@ class TunnelSessionTest extends PlatformTestBase {
   }
 
   @Test
+  void aTunnelToATrustedClusterNamesTheLeafsNodeAndCarriesWhoAsksToTheLeaf() throws Exception {
+    TestAgents.Enrolled leaf =
+        agents.enrol(
+            node, "cluster", Map.of("site", "edge", "test", mark), "leaf-" + mark, List.of());
+    // Only connect on the cluster's labels: the login is the leaf's to decide.
+    User user = userWith(allow(null));
+    Map<String, Object> body = tunnel(leaf.name(), "ssh", "deploy");
+    body.put("node", "web-1");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> created =
+        createSession(user.token(), body)
+            .expectStatus()
+            .isCreated()
+            .expectBody(Map.class)
+            .returnResult()
+            .getResponseBody();
+    assertThat(created)
+        .containsEntry("agentId", leaf.id())
+        .containsEntry("node", "web-1")
+        .containsEntry("tunnelTarget", "ssh")
+        .containsEntry("login", "deploy");
+
+    JWTClaimsSet claims = SignedJWT.parse((String) created.get("connectToken")).getJWTClaimsSet();
+    assertThat(claims.getStringClaim("rnd")).isEqualTo("web-1");
+    assertThat(claims.getStringClaim("rcl")).as("this cluster's name").isEqualTo("airlock");
+    assertThat(claims.getStringListClaim("rls")).hasSize(1).allMatch(r -> r.startsWith("r-"));
+    assertThat(claims.getStringClaim("lgn")).isEqualTo("deploy");
+    assertThat(getSession((String) created.get("id"))).containsEntry("node", "web-1");
+    assertThat((String) lastEvent("session.create", user.name()).get("reason"))
+        .isEqualTo(
+            "routed to trusted cluster "
+                + leaf.name()
+                + ", node web-1, target ssh, login deploy (the leaf decides and audits)");
+
+    // The leaf's node list: no node, no login.
+    createSession(user.token(), tunnel(leaf.name(), "nodes", null)).expectStatus().isCreated();
+  }
+
+  @Test
+  void nodeAndTheNodeListFitOnlyATrustedClusterAndAClusterNeedsANode() throws Exception {
+    TestAgents.Enrolled leaf =
+        agents.enrol(
+            node, "cluster", Map.of("site", "edge", "test", mark), "leaf-" + mark, List.of());
+    Map<String, Object> toEdge = tunnel(edge.name(), "ssh", "root");
+    toEdge.put("node", "web-1");
+    createSession(admin, toEdge)
+        .expectStatus()
+        .isNotFound()
+        .expectBody()
+        .jsonPath("$.type")
+        .isEqualTo("urn:airlock:problem:tunnel-target-unknown")
+        .jsonPath("$.detail")
+        .value(detail -> assertThat((String) detail).contains("not a trusted cluster"));
+    createSession(admin, tunnel(edge.name(), "nodes", null)).expectStatus().isNotFound();
+    expectInvalid(tunnel(leaf.name(), "ssh", "root"), "node");
+    expectInvalid(tunnel(leaf.name(), "nodes", "root"), "login");
+    Map<String, Object> viewWithNode = new LinkedHashMap<>();
+    viewWithNode.put("target", desktop.name());
+    viewWithNode.put("mode", "view");
+    viewWithNode.put("node", "web-1");
+    expectInvalid(viewWithNode, "node");
+    expectInvalid(Map.of("target", leaf.name(), "mode", "control"), "mode");
+  }
+
+  @Test
+  void actingForAnotherClustersUserIsRefusedAndAuditedWhereNoRootIsTrusted() throws Exception {
+    User user = userWith(allow(List.of("*")));
+    http.post()
+        .uri("/api/v1/sessions")
+        .headers(
+            h -> {
+              h.setBearerAuth(user.token());
+              h.set("Airlock-Cluster", "root");
+              h.set("Airlock-Cluster-User", "mallory");
+              h.set("Airlock-Cluster-Roles", "admin");
+            })
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(tunnel(edge.name(), "ssh", "root"))
+        .exchange()
+        .expectStatus()
+        .isForbidden()
+        .expectBody()
+        .jsonPath("$.detail")
+        .value(detail -> assertThat((String) detail).contains("trusts no root cluster"));
+    Map<String, Object> refused = lastEvent("agent.view", user.name());
+    assertThat(refused).containsEntry("outcome", "denied");
+    assertThat((String) refused.get("reason")).contains("acting for another cluster");
+  }
+
+  @Test
   void aDesktopIsNoTunnelTarget() throws Exception {
     createSession(admin, tunnel(desktop.name(), "ssh", "root"))
         .expectStatus()

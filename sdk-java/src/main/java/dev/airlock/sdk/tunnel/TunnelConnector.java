@@ -46,6 +46,15 @@ public final class TunnelConnector {
 
   /** See {@code AirlockClient.tunnel(String, String, String, Duration)}. */
   public Mono<TunnelStream> open(String node, String target, String login, Duration timeout) {
+    return open(null, node, target, login, timeout);
+  }
+
+  /**
+   * See {@code AirlockClient.tunnelInCluster}: the same, routed through the trusted cluster {@code
+   * cluster} when it is not null ({@code node} may then be null for target {@code nodes}).
+   */
+  public Mono<TunnelStream> open(
+      String cluster, String node, String target, String login, Duration timeout) {
     if (timeout == null || timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException(
           "timeout: " + timeout + " (expected: a positive duration)");
@@ -55,11 +64,21 @@ public final class TunnelConnector {
             sessions
                 .createSession(
                     new SessionCreate()
-                        .target(node)
+                        .target(cluster == null ? node : cluster)
+                        .node(cluster == null ? null : node)
                         .mode(SessionMode.TUNNEL)
                         .tunnelTarget(target)
                         .login(login))
-                .flatMap(created -> new Attempt(node, target, created, timeout).run()));
+                .flatMap(
+                    created ->
+                        new Attempt(
+                                cluster == null
+                                    ? node
+                                    : cluster + "/" + (node == null ? "(nodes)" : node),
+                                target,
+                                created,
+                                timeout)
+                            .run()));
   }
 
   /** One stream being opened. */

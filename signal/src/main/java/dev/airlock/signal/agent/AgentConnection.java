@@ -81,10 +81,15 @@ public final class AgentConnection implements SocketListener {
     return agent.getId();
   }
 
-  /** Whether this is an edge node that keeps a tunnel here (and one is listening). */
+  /**
+   * Whether this is an edge node or a trusted cluster's link, which keeps a tunnel here (and one is
+   * listening).
+   */
   public boolean tunnelCapable() {
     Agent admitted = agent;
-    return admitted != null && admitted.getKind() == AgentKind.NODE && tunnel.publicUrl() != null;
+    return admitted != null
+        && (admitted.getKind() == AgentKind.NODE || admitted.getKind() == AgentKind.CLUSTER)
+        && tunnel.publicUrl() != null;
   }
 
   /** The agent's socket. */
@@ -128,7 +133,7 @@ public final class AgentConnection implements SocketListener {
 
   /** Closes the socket because the platform revoked the agent, ending its sessions. */
   void revoke() {
-    sessions.endAllOf(socket, "agent revoked", false, "agent disconnected");
+    sessions.endAllOf(socket, "agent revoked", false, "agent revoked");
     socket.close(CloseCodes.AGENT_REVOKED, "agent revoked");
   }
 

@@ -264,14 +264,22 @@ final class ClientConnection implements SocketListener {
                     true,
                     CloseCodes.TARGET_UNREACHABLE,
                     "the node did not open the stream in time"));
-    agent
-        .socket()
-        .send(
-            new SignalMessage()
-                .type(MessageType.TUNNEL_OPEN)
-                .sessionId(live.id())
-                .target(token.tunnelTarget())
-                .ticket(ticket));
+    SignalMessage open =
+        new SignalMessage()
+            .type(MessageType.TUNNEL_OPEN)
+            .sessionId(live.id())
+            .target(token.tunnelTarget())
+            .ticket(ticket);
+    ConnectToken.Route route = token.route();
+    if (route != null) {
+      // A trusted cluster's link: the leaf decides, so it learns who asks for what.
+      open.node(route.node())
+          .login(route.login())
+          .cluster(route.cluster())
+          .roles(route.roles())
+          .username(token.username());
+    }
+    agent.socket().send(open);
     log.info(
         "Tunnel {} requested: user {} to {} on node {}, from {}",
         live.id(),

@@ -22,6 +22,8 @@ import java.util.UUID;
  * @param consentSeconds consent timeout ({@code cns})
  * @param tunnelTarget for mode {@code tunnel}, the node's target ({@code tgt}: {@code ssh}, {@code
  *     app:NAME}, {@code tcp:PORT}); null otherwise
+ * @param route for a tunnel to a trusted cluster's link, what the leaf needs ({@code rcl}, {@code
+ *     rnd}, {@code lgn}, {@code rls}); null otherwise
  * @param expiresAt when the token stops being accepted
  */
 public record ConnectToken(
@@ -38,7 +40,18 @@ public record ConnectToken(
     int idleSeconds,
     int consentSeconds,
     String tunnelTarget,
+    Route route,
     Instant expiresAt) {
+
+  /**
+   * A tunnel routed to a trusted (leaf) cluster.
+   *
+   * @param cluster the root cluster's name
+   * @param node the leaf's node, or null for the leaf's node list
+   * @param login the SSH login asked for, or null
+   * @param roles the user's roles in the root cluster
+   */
+  public record Route(String cluster, String node, String login, List<String> roles) {}
 
   /** Whether this is a byte stream to an edge node's target, not a remote view. */
   public boolean tunnel() {

@@ -43,7 +43,8 @@ public class ConnectTokenVerifier {
 
   /** A target name as {@code openapi/airlock.yaml}'s {@code TunnelTargetName} allows it. */
   private static final java.util.regex.Pattern TUNNEL_TARGET =
-      java.util.regex.Pattern.compile("^(ssh|app:[a-z0-9][a-z0-9-]{0,62}|tcp:[1-9][0-9]{0,4})$");
+      java.util.regex.Pattern.compile(
+          "^(ssh|app:[a-z0-9][a-z0-9-]{0,62}|tcp:[1-9][0-9]{0,4}|nodes)$");
 
   private ConnectToken read(JWTClaimsSet claims) {
     String nod = string(claims, "nod");
@@ -69,7 +70,25 @@ public class ConnectTokenVerifier {
         seconds(claims, "idl", 0),
         seconds(claims, "cns", 30),
         "tunnel".equals(mode) ? tunnelTarget(claims) : null,
+        "tunnel".equals(mode) ? route(claims) : null,
         claims.getExpirationTime().toInstant());
+  }
+
+  /** A tunnel routed to a trusted cluster ({@code rcl}, {@code rnd}, {@code rls}, {@code lgn}). */
+  private static ConnectToken.Route route(JWTClaimsSet claims) {
+    if (claims.getClaim("rcl") == null) {
+      return null;
+    }
+    try {
+      List<String> roles = claims.getStringListClaim("rls");
+      return new ConnectToken.Route(
+          string(claims, "rcl"),
+          claims.getStringClaim("rnd"),
+          claims.getStringClaim("lgn"),
+          roles == null ? List.of() : List.copyOf(roles));
+    } catch (ParseException e) {
+      throw new TokenRejectedException("malformed token: " + e.getMessage());
+    }
   }
 
   private static String tunnelTarget(JWTClaimsSet claims) {
