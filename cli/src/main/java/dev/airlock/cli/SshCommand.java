@@ -70,7 +70,7 @@ final class SshCommand implements Callable<Integer> {
       paramLabel = "CLUSTER",
       description =
           "A trusted (leaf) cluster: reach NODE there, through this cluster (the leaf decides,"
-              + " with its own mapping of your roles). Anywhere before the remote command.")
+              + " with its own mapping of your roles). Before the destination or right after it.")
   String cluster;
 
   @ParentCommand AirlockCli root;
@@ -84,6 +84,15 @@ final class SshCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     Invocation invocation = Invocation.parse(arguments);
+    if (cluster != null && invocation.cluster() != null && !cluster.equals(invocation.cluster())) {
+      throw CliException.usage(
+          "--cluster "
+              + cluster
+              + " and --cluster "
+              + invocation.cluster()
+              + " (expected: one trusted cluster)");
+    }
+    String cluster = this.cluster != null ? this.cluster : invocation.cluster();
     // Fails here, in one line, rather than inside ssh, when there is no usable login.
     PlatformAccess.of(context).client();
     String ssh = context.env(SSH_ENV) != null ? context.env(SSH_ENV) : "ssh";
@@ -174,7 +183,8 @@ final class SshCommand implements Callable<Integer> {
   }
 
   /** An {@code airlock ssh} command line, read as ssh reads its own. */
-  record Invocation(List<String> options, String login, String node, List<String> remote) {
+  record Invocation(
+      List<String> options, String login, String node, String cluster, List<String> remote) {
 
     static Invocation parse(List<String> arguments) {
       List<String> options = new ArrayList<>();
@@ -237,8 +247,24 @@ final class SshCommand implements Callable<Integer> {
         throw CliException.usage(
             "destination '" + destination + "' (expected: [LOGIN@]NODE, e.g. deploy@edge-1)");
       }
+      // 'airlock ssh LOGIN@NODE --cluster LEAF': right after the destination, still ours.
+      String cluster = null;
+      int rest = i + 1;
+      if (rest < arguments.size() && arguments.get(rest).startsWith("--cluster=")) {
+        cluster = arguments.get(rest).substring("--cluster=".length());
+        rest++;
+      } else if (rest < arguments.size() && arguments.get(rest).equals("--cluster")) {
+        if (rest + 1 >= arguments.size()) {
+          throw CliException.usage("--cluster needs a value (expected: --cluster CLUSTER)");
+        }
+        cluster = arguments.get(rest + 1);
+        rest += 2;
+      }
+      if (cluster != null && cluster.isBlank()) {
+        throw CliException.usage("--cluster: empty (expected: the name of a trusted cluster)");
+      }
       return new Invocation(
-          options, login, host, List.copyOf(arguments.subList(i + 1, arguments.size())));
+          options, login, host, cluster, List.copyOf(arguments.subList(rest, arguments.size())));
     }
 
     private static void option(List<String> options, char letter, String value) {

@@ -514,6 +514,40 @@ class TunnelCommandsTest {
   }
 
   @Test
+  void sshToATrustedClusterPassesTheClusterToTheProxyAndKeysTheHostUnderIt() throws IOException {
+    CliRunner fake =
+        cli()
+            .env("AIRLOCK_SSH", fakeSsh().toString())
+            .env("AIRLOCK_FAKE_SSH_DIR", work.toString())
+            .env("AIRLOCK_CLI", "/opt/airlock/bin/airlock");
+    List<String> expected =
+        List.of(
+            "-o",
+            "ProxyCommand=/opt/airlock/bin/airlock proxy ssh --cluster leaf %r@%h:%p",
+            "-o",
+            "HostKeyAlias=leaf/web-1",
+            "deploy@web-1",
+            "uptime",
+            "--cluster",
+            "x");
+
+    // As the issue writes it (right after the destination), and before it.
+    assertThat(fake.run("ssh", "deploy@web-1", "--cluster", "leaf", "uptime", "--cluster", "x"))
+        .extracting(Result::exit)
+        .isEqualTo(42);
+    assertThat(Files.readAllLines(work.resolve("args"))).isEqualTo(expected);
+    assertThat(fake.run("ssh", "--cluster=leaf", "deploy@web-1", "uptime", "--cluster", "x"))
+        .extracting(Result::exit)
+        .isEqualTo(42);
+    assertThat(Files.readAllLines(work.resolve("args"))).isEqualTo(expected);
+
+    assertOneErrorLine(
+        fake.run("ssh", "--cluster", "a", "deploy@web-1", "--cluster", "b"),
+        ExitStatus.USAGE,
+        "airlock: --cluster a and --cluster b (expected: one trusted cluster)");
+  }
+
+  @Test
   void sshRefusesWhatWouldBypassTheTunnel() {
     assertOneErrorLine(
         cli().run("ssh", "-J", "jump", "deploy@edge-1"),

@@ -449,8 +449,6 @@ class TrustedClusterContractTest {
         cli(
             aliceKey,
             "ssh",
-            "--cluster",
-            LEAF,
             "-o",
             "IdentityFile=" + userKey,
             "-o",
@@ -462,6 +460,8 @@ class TrustedClusterContractTest {
             "-o",
             "BatchMode=yes",
             "root@" + NODE,
+            "--cluster",
+            LEAF,
             "echo",
             "hello from $(hostname -I 2>/dev/null || echo the leaf)");
     assertThat(run.exit()).as("ssh's exit status; stderr: %s", run.err()).isZero();
