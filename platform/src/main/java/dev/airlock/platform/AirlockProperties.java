@@ -345,14 +345,15 @@ public record AirlockProperties(
    * @param root as a leaf: the name of the root cluster whose users this cluster's link may act
    *     for; empty: none (the default), and requests on behalf of another cluster are refused
    * @param linkUser as a leaf: the local user whose API keys the link uses; only they may act for
-   *     the root's users
+   *     the root's users (default {@code cluster-link}, a built-in account made at start with its
+   *     key in {@code <data-dir>/cluster-link-key})
    * @param roleMap as a leaf: root role → the local roles it grants here ({@code
    *     airlock.trust.role-map.dev=ops,viewer}); a root role not listed grants nothing
    */
   public record Trust(
       @DefaultValue("airlock") String clusterName,
       @DefaultValue("") String root,
-      @DefaultValue("") String linkUser,
+      @DefaultValue("cluster-link") String linkUser,
       Map<String, java.util.List<String>> roleMap) {
 
     public Trust {

@@ -67,6 +67,17 @@ final class EdgeKit {
     }
   }
 
+  /** Closes what a test started, the last started first, going on past failures. */
+  static void closeAll(List<AutoCloseable> started) {
+    for (int i = started.size() - 1; i >= 0; i--) {
+      try {
+        started.get(i).close();
+      } catch (Exception e) {
+        // keep stopping the rest
+      }
+    }
+  }
+
   /** Lets a user make an API key for the CLI. */
   static Rule ownApiKeys() {
     return new Rule()

@@ -106,8 +106,8 @@ class TrustedClusterContractTest {
                     .description("trust leaf"))
             .block(CALL)
             .getToken();
-    Path linkKey = work.resolve("leaf-link-key");
-    Files.writeString(linkKey, linkUserKey());
+    // The leaf's platform made its link's account and key at start (airlock.trust.root is set).
+    Path linkKey = work.resolve("leaf-data").resolve("cluster-link-key");
     Path state = work.resolve("link-state");
     Files.createDirectories(state);
     Path config = state.resolve("link.conf");
@@ -228,7 +228,6 @@ class TrustedClusterContractTest {
                 "--airlock.data-dir=" + dataDir,
                 "--airlock.trust.cluster-name=" + LEAF,
                 "--airlock.trust.root=root",
-                "--airlock.trust.link-user=root-link",
                 "--airlock.trust.role-map.dev=leaf-ops"),
             work.resolve("leaf-platform.log"));
     toClose.add(platform);
@@ -280,9 +279,10 @@ class TrustedClusterContractTest {
 
     Path keyFile = dataDir.resolve(PlatformProcess.SIGNAL_NODE_KEY_FILE);
     deadline = Instant.now().plusSeconds(30);
-    while (!Files.isRegularFile(keyFile)) {
+    while (!Files.isRegularFile(keyFile)
+        || !Files.isRegularFile(dataDir.resolve("cluster-link-key"))) {
       if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("the leaf platform wrote no signal node key");
+        throw new AssertionError("the leaf platform wrote no signal node or cluster link key");
       }
       Thread.sleep(200);
     }
@@ -324,28 +324,9 @@ class TrustedClusterContractTest {
                             .labels(Map.of("site", LEAF))
                             .logins(List.of("root")))))
         .block(CALL);
-    leafAdmin
-        .roles()
-        .createRole(
-            new RoleCreate()
-                .name("cluster-link")
-                .rules(
-                    List.of(
-                        new Rule()
-                            .effect(Rule.EffectEnum.ALLOW)
-                            .resources(List.of(ResourceKind.AGENT))
-                            .verbs(List.of(Verb.LIST)),
-                        ownApiKeys())))
-        .block(CALL);
   }
 
   private int leafSignalPort;
-
-  /** The leaf's API key for its link: user root-link, made by the leaf's admin. */
-  private String linkUserKey() {
-    AirlockClient linkUser = user(leafAdmin, leafAdmin.baseUrl(), "root-link", "cluster-link");
-    return apiKey(linkUser, "cluster-link");
-  }
 
   /** A node of the leaf: a real sshd on the leaf's loopback and its agent. */
   private void startLeafNode() throws Exception {
@@ -388,13 +369,7 @@ class TrustedClusterContractTest {
 
   @AfterAll
   void stopEverything() throws Exception {
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      try {
-        toClose.get(i).close();
-      } catch (Exception e) {
-        // keep stopping the rest
-      }
-    }
+    EdgeKit.closeAll(toClose);
     if (database != null) {
       database.drop();
     }

@@ -259,13 +259,7 @@ class TunnelContractTest {
 
   @AfterAll
   void stopEverything() throws Exception {
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      try {
-        toClose.get(i).close();
-      } catch (Exception e) {
-        // keep stopping the rest
-      }
-    }
+    EdgeKit.closeAll(toClose);
     if (database != null) {
       database.drop();
     }

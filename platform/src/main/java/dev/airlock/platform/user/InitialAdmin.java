@@ -6,6 +6,7 @@ import dev.airlock.platform.audit.AuditLog;
 import dev.airlock.platform.audit.AuditRecord;
 import dev.airlock.platform.auth.PasswordHasher;
 import dev.airlock.platform.auth.Secrets;
+import dev.airlock.platform.cluster.ClusterLinkAccount;
 import dev.airlock.platform.database.EmbeddedDatabase;
 import dev.airlock.platform.database.Rows;
 import dev.airlock.platform.signalnode.SignalNodeAccount;
@@ -47,6 +48,7 @@ public class InitialAdmin {
   private final AirlockProperties properties;
   private final EmbeddedDatabase database;
   private final SignalNodeAccount signalNodeAccount;
+  private final ClusterLinkAccount clusterLinkAccount;
   private final PrintStream console = System.out;
   private volatile boolean ready;
 
@@ -57,7 +59,9 @@ public class InitialAdmin {
       TransactionalOperator tx,
       AirlockProperties properties,
       EmbeddedDatabase database,
-      SignalNodeAccount signalNodeAccount) {
+      SignalNodeAccount signalNodeAccount,
+      ClusterLinkAccount clusterLinkAccount) {
+    this.clusterLinkAccount = clusterLinkAccount;
     this.users = users;
     this.hasher = hasher;
     this.audit = audit;
@@ -87,6 +91,17 @@ public class InitialAdmin {
                     .ensureKeyFile()
                     .map(file -> new String[] {password, file.toString()})
                     .defaultIfEmpty(new String[] {password, ""}))
+        .flatMap(
+            passwordAndKeyFile ->
+                clusterLinkAccount
+                    .ensureKeyFile()
+                    .doOnNext(
+                        file ->
+                            log.info(
+                                "Trusting root cluster {}: the link's API key is in {}",
+                                properties.trust().root(),
+                                file))
+                    .thenReturn(passwordAndKeyFile))
         .subscribe(
             passwordAndKeyFile -> {
               ready = true;
