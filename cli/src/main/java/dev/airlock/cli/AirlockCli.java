@@ -48,6 +48,7 @@ import picocli.CommandLine.Spec;
       ContainersCommand.class,
       ImagesCommand.class,
       NodesCommand.class,
+      ClustersCommand.class,
       SshCommand.class,
       ProxyCommand.class,
       JobsCommand.class,

@@ -119,6 +119,11 @@ final class NodesCommand implements Callable<Integer> {
           .filter(node -> carries(node, labels))
           .toList();
     }
+    return agents(airlock, AgentKind.NODE, labels);
+  }
+
+  /** Every agent of {@code kind} the caller may list that carries all of {@code labels}. */
+  static List<Agent> agents(AirlockClient airlock, AgentKind kind, List<String> labels) {
     List<Agent> found = new ArrayList<>();
     String cursor = null;
     do {
@@ -126,11 +131,7 @@ final class NodesCommand implements Callable<Integer> {
           airlock
               .agents()
               .listAgents(
-                  AgentKind.NODE,
-                  null,
-                  labels.isEmpty() ? null : labels,
-                  ContainersCommand.PAGE_SIZE,
-                  cursor)
+                  kind, null, labels.isEmpty() ? null : labels, ContainersCommand.PAGE_SIZE, cursor)
               .block(PlatformAccess.CALL_TIMEOUT);
       found.addAll(page.getItems());
       cursor = page.getNextCursor();
@@ -154,7 +155,7 @@ final class NodesCommand implements Callable<Integer> {
     return targets == null ? List.of() : targets.stream().map(TunnelTarget::getName).toList();
   }
 
-  private static String labels(Map<String, String> labels) {
+  static String labels(Map<String, String> labels) {
     if (labels == null || labels.isEmpty()) {
       return null;
     }

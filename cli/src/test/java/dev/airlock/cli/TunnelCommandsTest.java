@@ -144,6 +144,19 @@ class TunnelCommandsTest {
   }
 
   @Test
+  void clustersLsAsksForTheAgentsOfKindClusterAndShowsTheirPresence() {
+    Result result = cli().run("clusters", "ls");
+
+    assertThat(result.exit()).as("%s", result).isZero();
+    assertThat(result.out().lines().toList())
+        .first()
+        .isEqualTo("NAME    ONLINE  LABELS    LAST SEEN");
+    assertThat(result.out()).contains("edge-2  no ");
+    Received request = platform.received("GET", "/api/v1/agents").get(0);
+    assertThat(request.query()).contains("kind=cluster");
+  }
+
+  @Test
   void nodesLsAsJsonIsTheApisAgents() {
     Result result = cli().run("nodes", "ls", "-o", "json");
 

@@ -400,6 +400,11 @@ class TrustedClusterContractTest {
         .as("the root has no node of its own")
         .isEmpty();
 
+    EdgeKit.CliRun clusterList = cli(aliceKey, "clusters", "ls");
+    assertThat(clusterList.exit()).as("stderr: %s", clusterList.err()).isZero();
+    assertThat(clusterList.out().lines())
+        .anySatisfy(line -> assertThat(line).startsWith(LEAF + " ").contains(" yes "));
+
     EdgeKit.CliRun listed = cli(aliceKey, "nodes", "ls", "--cluster", LEAF);
     assertThat(listed.exit()).as("stderr: %s", listed.err()).isZero();
     assertThat(listed.out()).contains(NODE).contains("ssh").contains("site=" + LEAF);
