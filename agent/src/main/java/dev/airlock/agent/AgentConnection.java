@@ -13,8 +13,11 @@ import dev.airlock.protocol.message.MessageType;
 import dev.airlock.protocol.message.SignalMessage;
 import dev.airlock.sdk.AirlockClient;
 import io.netty.channel.ChannelOption;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -330,9 +333,9 @@ final class AgentConnection {
   private static LeafCluster leafCluster(AgentConfig config) {
     String key;
     try {
-      key = java.nio.file.Files.readString(config.leafApiKeyFile()).strip();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(
+      key = Files.readString(config.leafApiKeyFile()).strip();
+    } catch (IOException e) {
+      throw new UncheckedIOException(
           "leaf-api-key-file " + config.leafApiKeyFile() + ": " + e.getMessage(), e);
     }
     log.info("Cluster link: routed streams go to the leaf cluster at {}", config.leafUrl());

@@ -2,6 +2,7 @@ package dev.airlock.platform;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -354,7 +355,7 @@ public record AirlockProperties(
       @DefaultValue("airlock") String clusterName,
       @DefaultValue("") String root,
       @DefaultValue("cluster-link") String linkUser,
-      Map<String, java.util.List<String>> roleMap) {
+      Map<String, List<String>> roleMap) {
 
     public Trust {
       roleMap = roleMap == null ? Map.of() : Map.copyOf(roleMap);

@@ -1,6 +1,7 @@
 package dev.airlock.platform.auth;
 
 import dev.airlock.platform.rbac.Grants;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -22,7 +23,7 @@ public record Caller(
     UUID sessionId,
     UUID apiKeyId,
     Grants grants,
-    java.util.List<String> roles,
+    List<String> roles,
     boolean passwordChangeRequired) {
 
   /** How a caller authenticated. */
