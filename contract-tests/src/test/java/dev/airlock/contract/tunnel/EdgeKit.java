@@ -30,7 +30,31 @@ final class EdgeKit {
   record CliRun(int exit, String out, String err) {}
 
   /** A running sshd: the key it lets in (as root) and the known_hosts file clients use. */
-  record Sshd(ManagedProcess process, Path userKey, Path knownHosts) {}
+  record Sshd(ManagedProcess process, Path userKey, Path knownHosts) {
+
+    /**
+     * {@code airlock ssh}'s arguments: OpenSSH options that log in with this server's key, keep its
+     * host key in {@link #knownHosts} and never prompt, then {@code rest}.
+     */
+    String[] sshArgs(String... rest) {
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "ssh",
+                  "-o",
+                  "IdentityFile=" + userKey,
+                  "-o",
+                  "IdentitiesOnly=yes",
+                  "-o",
+                  "UserKnownHostsFile=" + knownHosts,
+                  "-o",
+                  "StrictHostKeyChecking=accept-new",
+                  "-o",
+                  "BatchMode=yes"));
+      args.addAll(List.of(rest));
+      return args.toArray(String[]::new);
+    }
+  }
 
   /** The CLI of {@code airlock.cli.jar}, for {@code baseUrl}, with files under {@code work}. */
   record Cli(String baseUrl, Path work) {

@@ -78,6 +78,7 @@ class TrustedClusterContractTest {
   private String carolKey;
   private Path userKey;
   private Path knownHosts;
+  private EdgeKit.Sshd sshd;
   private ManagedProcess link;
 
   @BeforeAll
@@ -330,7 +331,7 @@ class TrustedClusterContractTest {
 
   /** A node of the leaf: a real sshd on the leaf's loopback and its agent. */
   private void startLeafNode() throws Exception {
-    EdgeKit.Sshd sshd = EdgeKit.sshd(work.resolve("ssh"), LEAF_NS, SSH_PORT, toClose);
+    sshd = EdgeKit.sshd(work.resolve("ssh"), LEAF_NS, SSH_PORT, toClose);
     userKey = sshd.userKey();
     knownHosts = sshd.knownHosts();
 
@@ -428,22 +429,12 @@ class TrustedClusterContractTest {
     EdgeKit.CliRun run =
         cli(
             aliceKey,
-            "ssh",
-            "-o",
-            "IdentityFile=" + userKey,
-            "-o",
-            "IdentitiesOnly=yes",
-            "-o",
-            "UserKnownHostsFile=" + knownHosts,
-            "-o",
-            "StrictHostKeyChecking=accept-new",
-            "-o",
-            "BatchMode=yes",
-            "root@" + NODE,
-            "--cluster",
-            LEAF,
-            "echo",
-            "hello from $(hostname -I 2>/dev/null || echo the leaf)");
+            sshd.sshArgs(
+                "root@" + NODE,
+                "--cluster",
+                LEAF,
+                "echo",
+                "hello from $(hostname -I 2>/dev/null || echo the leaf)"));
     assertThat(run.exit()).as("ssh's exit status; stderr: %s", run.err()).isZero();
     assertThat(run.out()).contains("hello from").contains(LEAF_ADDRESS);
     // known_hosts may be hashed (Debian's default): ask ssh-keygen for the name.

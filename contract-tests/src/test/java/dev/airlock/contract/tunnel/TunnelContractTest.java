@@ -89,6 +89,7 @@ class TunnelContractTest {
   private String bobKey;
   private Path userKey;
   private Path knownHosts;
+  private EdgeKit.Sshd sshd;
 
   @BeforeAll
   void startEverything() throws Exception {
@@ -252,7 +253,7 @@ class TunnelContractTest {
     services.awaitLine("edge services up", 0, Duration.ofSeconds(30));
 
     // A real sshd, on the edge's loopback only, that lets in the test's key as root.
-    EdgeKit.Sshd sshd = EdgeKit.sshd(work.resolve("ssh"), EDGE_NS, SSH_PORT, toClose);
+    sshd = EdgeKit.sshd(work.resolve("ssh"), EDGE_NS, SSH_PORT, toClose);
     userKey = sshd.userKey();
     knownHosts = sshd.knownHosts();
   }
@@ -305,20 +306,8 @@ class TunnelContractTest {
     EdgeKit.CliRun run =
         cli(
             aliceKey,
-            "ssh",
-            "-o",
-            "IdentityFile=" + userKey,
-            "-o",
-            "IdentitiesOnly=yes",
-            "-o",
-            "UserKnownHostsFile=" + knownHosts,
-            "-o",
-            "StrictHostKeyChecking=accept-new",
-            "-o",
-            "BatchMode=yes",
-            "root@" + NODE,
-            "echo",
-            "hello from $(hostname -I 2>/dev/null || echo the edge)");
+            sshd.sshArgs(
+                "root@" + NODE, "echo", "hello from $(hostname -I 2>/dev/null || echo the edge)"));
     assertThat(run.exit()).as("ssh's exit status; stderr: %s", run.err()).isZero();
     assertThat(run.out()).contains("hello from").contains(EDGE_ADDRESS);
 
