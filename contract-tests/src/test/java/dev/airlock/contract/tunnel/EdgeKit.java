@@ -1,7 +1,9 @@
 package dev.airlock.contract.tunnel;
 
 import dev.airlock.sdk.AirlockClient;
+import dev.airlock.sdk.model.AgentKind;
 import dev.airlock.sdk.model.ApiKeyCreate;
+import dev.airlock.sdk.model.JoinTokenCreate;
 import dev.airlock.sdk.model.ResourceKind;
 import dev.airlock.sdk.model.Rule;
 import dev.airlock.sdk.model.UserCreate;
@@ -14,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -100,6 +103,50 @@ final class EdgeKit {
         // keep stopping the rest
       }
     }
+  }
+
+  /** A single-use join token of {@code admin}'s platform for an agent of {@code kind}. */
+  static String joinToken(
+      AirlockClient admin, AgentKind kind, Map<String, String> labels, String description) {
+    return admin
+        .agents()
+        .createJoinToken(
+            new JoinTokenCreate().kind(kind).labels(labels).maxUses(1).description(description))
+        .block(CALL)
+        .getToken();
+  }
+
+  /**
+   * Starts {@code airlock.agent.jar} in {@code netns} with its state in {@code state} and {@code
+   * settings} (its config file's lines, {@code state-dir} added); the process goes to {@code
+   * toClose}.
+   */
+  static ManagedProcess agent(
+      String name,
+      String netns,
+      Path state,
+      List<String> settings,
+      Path log,
+      List<AutoCloseable> toClose)
+      throws IOException {
+    Files.createDirectories(state);
+    Path config = state.resolve("agent.conf");
+    List<String> lines = new ArrayList<>(settings);
+    lines.add("state-dir = " + state);
+    Files.write(config, lines);
+    ManagedProcess agent =
+        ManagedProcess.start(
+            name,
+            netns,
+            List.of(
+                ManagedProcess.java(),
+                "-jar",
+                Path.of(System.getProperty("airlock.agent.jar")).toAbsolutePath().toString(),
+                "--config",
+                config.toString()),
+            log);
+    toClose.add(agent);
+    return agent;
   }
 
   /** Lets a user make an API key for the CLI. */

@@ -12,7 +12,6 @@ import dev.airlock.sdk.model.Agent;
 import dev.airlock.sdk.model.AgentKind;
 import dev.airlock.sdk.model.AuditEvent;
 import dev.airlock.sdk.model.AuditOutcome;
-import dev.airlock.sdk.model.JoinTokenCreate;
 import dev.airlock.sdk.model.PasswordChange;
 import dev.airlock.sdk.model.ResourceKind;
 import dev.airlock.sdk.model.RoleCreate;
@@ -97,39 +96,24 @@ class TrustedClusterContractTest {
 
     // The trust: the root's admin makes a cluster join token; the leaf's link enrols with it.
     String clusterToken =
-        rootAdmin
-            .agents()
-            .createJoinToken(
-                new JoinTokenCreate()
-                    .kind(AgentKind.CLUSTER)
-                    .labels(Map.of("cluster", LEAF))
-                    .maxUses(1)
-                    .description("trust leaf"))
-            .block(CALL)
-            .getToken();
+        EdgeKit.joinToken(rootAdmin, AgentKind.CLUSTER, Map.of("cluster", LEAF), "trust leaf");
     // The leaf's platform made its link's account and key at start (airlock.trust.root is set).
     Path linkKey = work.resolve("leaf-data").resolve("cluster-link-key");
-    Path state = work.resolve("link-state");
-    Files.createDirectories(state);
-    Path config = state.resolve("link.conf");
-    Files.write(
-        config,
-        List.of(
-            "signal-url = ws://" + TestNetwork.ISOLATED_HUB + ":" + rootSignalPort,
-            "state-dir = " + state,
-            "hostname = " + LEAF,
-            "join-token = " + clusterToken,
-            "ca-file = " + pki.ca(),
-            "display = none",
-            "leaf-url = http://127.0.0.1:" + leafPlatformPort,
-            "leaf-api-key-file = " + linkKey));
     link =
-        ManagedProcess.start(
+        EdgeKit.agent(
             "link",
             LEAF_NS,
-            List.of(ManagedProcess.java(), "-jar", agentJar(), "--config", config.toString()),
-            work.resolve("link.log"));
-    toClose.add(link);
+            work.resolve("link-state"),
+            List.of(
+                "signal-url = ws://" + TestNetwork.ISOLATED_HUB + ":" + rootSignalPort,
+                "hostname = " + LEAF,
+                "join-token = " + clusterToken,
+                "ca-file = " + pki.ca(),
+                "display = none",
+                "leaf-url = http://127.0.0.1:" + leafPlatformPort,
+                "leaf-api-key-file = " + linkKey),
+            work.resolve("link.log"),
+            toClose);
     link.awaitLine("Tunnel up at https://", 0, Duration.ofSeconds(60));
   }
 
@@ -336,35 +320,20 @@ class TrustedClusterContractTest {
     knownHosts = sshd.knownHosts();
 
     String joinToken =
-        leafAdmin
-            .agents()
-            .createJoinToken(
-                new JoinTokenCreate()
-                    .kind(AgentKind.NODE)
-                    .labels(Map.of("site", LEAF))
-                    .maxUses(1)
-                    .description("leaf node"))
-            .block(CALL)
-            .getToken();
-    Path state = work.resolve("leaf-node-state");
-    Files.createDirectories(state);
-    Path config = state.resolve("agent.conf");
-    Files.write(
-        config,
-        List.of(
-            "signal-url = ws://127.0.0.1:" + leafSignalPort,
-            "state-dir = " + state,
-            "hostname = " + NODE,
-            "join-token = " + joinToken,
-            "display = none",
-            "ssh = " + SSH_PORT));
+        EdgeKit.joinToken(leafAdmin, AgentKind.NODE, Map.of("site", LEAF), "leaf node");
     ManagedProcess node =
-        ManagedProcess.start(
+        EdgeKit.agent(
             NODE,
             LEAF_NS,
-            List.of(ManagedProcess.java(), "-jar", agentJar(), "--config", config.toString()),
-            work.resolve("leaf-node.log"));
-    toClose.add(node);
+            work.resolve("leaf-node-state"),
+            List.of(
+                "signal-url = ws://127.0.0.1:" + leafSignalPort,
+                "hostname = " + NODE,
+                "join-token = " + joinToken,
+                "display = none",
+                "ssh = " + SSH_PORT),
+            work.resolve("leaf-node.log"),
+            toClose);
     node.awaitLine("Tunnel up at http://", 0, Duration.ofSeconds(60));
   }
 
@@ -558,10 +527,6 @@ class TrustedClusterContractTest {
 
   private static void run(List<String> command) throws IOException, InterruptedException {
     EdgeKit.run(command);
-  }
-
-  private static String agentJar() {
-    return Path.of(System.getProperty("airlock.agent.jar")).toAbsolutePath().toString();
   }
 
   private static String signalJar() {

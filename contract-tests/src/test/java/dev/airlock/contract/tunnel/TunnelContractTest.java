@@ -14,7 +14,6 @@ import dev.airlock.sdk.model.Agent;
 import dev.airlock.sdk.model.AgentKind;
 import dev.airlock.sdk.model.AuditEvent;
 import dev.airlock.sdk.model.AuditOutcome;
-import dev.airlock.sdk.model.JoinTokenCreate;
 import dev.airlock.sdk.model.ResourceKind;
 import dev.airlock.sdk.model.RoleCreate;
 import dev.airlock.sdk.model.Rule;
@@ -160,43 +159,23 @@ class TunnelContractTest {
     startEdgeServices();
 
     String joinToken =
-        admin
-            .agents()
-            .createJoinToken(
-                new JoinTokenCreate()
-                    .kind(AgentKind.NODE)
-                    .labels(Map.of("site", "edge"))
-                    .maxUses(1)
-                    .description("tunnel tests"))
-            .block(CALL)
-            .getToken();
-    Path state = work.resolve("agent-state");
-    Files.createDirectories(state);
-    Path config = state.resolve("agent.conf");
-    Files.write(
-        config,
-        List.of(
-            "signal-url = ws://" + TestNetwork.ISOLATED_HUB + ":" + signalPort,
-            "state-dir = " + state,
-            "hostname = " + NODE,
-            "join-token = " + joinToken,
-            "ca-file = " + pki.ca(),
-            "display = none",
-            "ssh = " + SSH_PORT,
-            "apps = wiki=http://127.0.0.1:" + HTTP_PORT,
-            "tcp = " + ECHO_PORT + "," + SOURCE_PORT));
+        EdgeKit.joinToken(admin, AgentKind.NODE, Map.of("site", "edge"), "tunnel tests");
     agent =
-        ManagedProcess.start(
+        EdgeKit.agent(
             NODE,
             EDGE_NS,
+            work.resolve("agent-state"),
             List.of(
-                ManagedProcess.java(),
-                "-jar",
-                Path.of(System.getProperty("airlock.agent.jar")).toAbsolutePath().toString(),
-                "--config",
-                config.toString()),
-            work.resolve("agent.log"));
-    toClose.add(agent);
+                "signal-url = ws://" + TestNetwork.ISOLATED_HUB + ":" + signalPort,
+                "hostname = " + NODE,
+                "join-token = " + joinToken,
+                "ca-file = " + pki.ca(),
+                "display = none",
+                "ssh = " + SSH_PORT,
+                "apps = wiki=http://127.0.0.1:" + HTTP_PORT,
+                "tcp = " + ECHO_PORT + "," + SOURCE_PORT),
+            work.resolve("agent.log"),
+            toClose);
     agent.awaitLine("Tunnel up at https://", 0, Duration.ofSeconds(60));
 
     // alice may reach edge nodes and log in there as root; bob may only list them.

@@ -319,21 +319,9 @@ public class SessionHandler implements SessionsApi {
                             + ", "
                             + transport.getValue()
                             + ")",
-                        routed
-                            ? "routed to trusted cluster "
-                                + agent.name()
-                                + (remoteNode == null ? "" : ", node " + remoteNode)
-                                + ", target "
-                                + tunnelTarget
-                                + (login == null ? "" : ", login " + login)
-                                + " (the leaf decides and audits)"
-                            : tunnel
-                                ? "node "
-                                    + agent.name()
-                                    + ", target "
-                                    + tunnelTarget
-                                    + (login == null ? "" : ", login " + login)
-                                : null)))
+                        tunnel
+                            ? tunnelDetail(agent, routed, remoteNode, tunnelTarget, login)
+                            : null)))
         .then(
             tokens.issue(
                 new ConnectTokenIssuer.Grant(
@@ -382,6 +370,19 @@ public class SessionHandler implements SessionsApi {
                   .header(HttpHeaders.CACHE_CONTROL, "no-store")
                   .body(created);
             });
+  }
+
+  /** What a tunnel's {@code session.create} event says of where it goes. */
+  private static String tunnelDetail(
+      AgentRow agent, boolean routed, String remoteNode, String tunnelTarget, String login) {
+    String target = ", target " + tunnelTarget + (login == null ? "" : ", login " + login);
+    return routed
+        ? "routed to trusted cluster "
+            + agent.name()
+            + (remoteNode == null ? "" : ", node " + remoteNode)
+            + target
+            + " (the leaf decides and audits)"
+        : "node " + agent.name() + target;
   }
 
   /**
