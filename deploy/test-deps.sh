@@ -479,6 +479,10 @@ test_deps_smtp() {
     -keyout "$dir/key.pem" -out "$dir/cert.pem" >"$dir/openssl.log" 2>&1 ||
     { test_deps_fail "openssl could not make the SMTP server's certificate (log: $dir/openssl.log)"; return 1; }
 
+  # The three servers share one Maildir. Each would create it when missing, and started side by
+  # side they race to (one then dies with "File exists"), so it is made here, whole, first.
+  mkdir -p -m 700 "$dir/maildir" "$dir/maildir/cur" "$dir/maildir/new" "$dir/maildir/tmp" ||
+    { test_deps_fail "could not create the SMTP servers' Maildir $dir/maildir"; return 1; }
   # -n: stay root rather than switch to nobody, who could not write the Maildir.
   "$python" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$dir/maildir" \
     </dev/null >"$dir/smtp.log" 2>&1 &
