@@ -65,6 +65,9 @@ public final class TunnelStream {
       agentBytes.subscribe(ReferenceCountUtil::release, error -> {});
       return Flux.empty();
     }
+    // The client's welcome first: a target that answers and ends at once (a leaf's node list,
+    // a service that writes a line and closes) would otherwise end the session before it.
+    onAttached.run();
     fromAgent =
         agentBytes
             .concatMap(this::toClient, 1)
@@ -85,7 +88,6 @@ public final class TunnelStream {
                         false,
                         CloseCodes.NORMAL,
                         "target closed the connection"));
-    onAttached.run();
     return toAgent.messages();
   }
 
