@@ -226,4 +226,14 @@ final class EdgeKit {
       throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
     }
   }
+
+  /** The repository's root (the build passes it as {@code airlock.repo.dir}). */
+  static Path repo() {
+    return Path.of(System.getProperty("airlock.repo.dir")).toAbsolutePath();
+  }
+
+  /** The API spec the responses are checked against (the build's {@code airlock.spec}). */
+  static Path specPath() {
+    return Path.of(System.getProperty("airlock.spec")).toAbsolutePath();
+  }
 }

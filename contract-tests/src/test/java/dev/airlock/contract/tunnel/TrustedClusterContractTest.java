@@ -88,7 +88,7 @@ class TrustedClusterContractTest {
             .toAbsolutePath()
             .resolve("trust-" + System.currentTimeMillis());
     Files.createDirectories(work);
-    Pki pki = Pki.create(repo(), work.resolve("pki"));
+    Pki pki = Pki.create(EdgeKit.repo(), work.resolve("pki"));
     pki.server("root-tunnel", TestNetwork.ISOLATED_HUB);
     int rootSignalPort = startRoot(pki);
     startLeaf();
@@ -133,7 +133,7 @@ class TrustedClusterContractTest {
             List.of("--airlock.trust.cluster-name=root"));
     toClose.add(platform);
     platform.awaitHealthy(START);
-    proxy = ValidatingProxy.start(specPath(), platform.baseUrl());
+    proxy = ValidatingProxy.start(EdgeKit.specPath(), platform.baseUrl());
     toClose.add(proxy);
     rootAdmin =
         ContractPlatform.firstAdministrator(platform, proxy.baseUrl(), "root admin password");
@@ -182,13 +182,13 @@ class TrustedClusterContractTest {
                               .resources(List.of(ResourceKind.AGENT))
                               .verbs(List.of(Verb.LIST, Verb.READ, Verb.CONNECT))
                               .labels(Map.of("cluster", LEAF)),
-                          ownApiKeys())))
+                          EdgeKit.ownApiKeys())))
           .block(CALL);
     }
-    alice = user(rootAdmin, proxy.baseUrl(), "alice", "dev");
-    aliceKey = apiKey(alice, "dev");
-    AirlockClient carol = user(rootAdmin, proxy.baseUrl(), "carol", "guest");
-    carolKey = apiKey(carol, "guest");
+    alice = EdgeKit.user(rootAdmin, proxy.baseUrl(), "alice", "dev");
+    aliceKey = EdgeKit.apiKey(alice, "dev");
+    AirlockClient carol = EdgeKit.user(rootAdmin, proxy.baseUrl(), "carol", "guest");
+    carolKey = EdgeKit.apiKey(carol, "guest");
     return signalPort;
   }
 
@@ -407,7 +407,7 @@ class TrustedClusterContractTest {
     assertThat(run.exit()).as("ssh's exit status; stderr: %s", run.err()).isZero();
     assertThat(run.out()).contains("hello from").contains(LEAF_ADDRESS);
     // known_hosts may be hashed (Debian's default): ask ssh-keygen for the name.
-    run(List.of("ssh-keygen", "-F", LEAF + "/" + NODE, "-f", knownHosts.toString()));
+    EdgeKit.run(List.of("ssh-keygen", "-F", LEAF + "/" + NODE, "-f", knownHosts.toString()));
 
     // The leaf audits what happened on its node, as the root's user.
     AuditEvent ended =
@@ -508,36 +508,12 @@ class TrustedClusterContractTest {
 
   // --- users, the CLI ----------------------------------------------------------------------
 
-  private static Rule ownApiKeys() {
-    return EdgeKit.ownApiKeys();
-  }
-
-  private static AirlockClient user(AirlockClient admin, String baseUrl, String name, String role) {
-    return EdgeKit.user(admin, baseUrl, name, role);
-  }
-
-  private static String apiKey(AirlockClient client, String role) {
-    return EdgeKit.apiKey(client, role);
-  }
-
   private EdgeKit.CliRun cli(String apiKey, String... args)
       throws IOException, InterruptedException {
     return new EdgeKit.Cli(proxy.baseUrl(), work).run(apiKey, args);
   }
 
-  private static void run(List<String> command) throws IOException, InterruptedException {
-    EdgeKit.run(command);
-  }
-
   private static String signalJar() {
     return Path.of(System.getProperty("airlock.signal.jar")).toAbsolutePath().toString();
-  }
-
-  private static Path repo() {
-    return Path.of(System.getProperty("airlock.repo.dir")).toAbsolutePath();
-  }
-
-  private static Path specPath() {
-    return Path.of(System.getProperty("airlock.spec")).toAbsolutePath();
   }
 }

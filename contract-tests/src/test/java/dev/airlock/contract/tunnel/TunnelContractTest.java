@@ -113,7 +113,7 @@ class TunnelContractTest {
             List.of());
     toClose.add(platform);
     platform.awaitHealthy(START);
-    proxy = ValidatingProxy.start(specPath(), platform.baseUrl());
+    proxy = ValidatingProxy.start(EdgeKit.specPath(), platform.baseUrl());
     toClose.add(proxy);
     admin =
         ContractPlatform.firstAdministrator(
@@ -124,7 +124,7 @@ class TunnelContractTest {
 
     // The signal node: its tunnel endpoint presents a certificate of the deployment's CA for the
     // address the edge dials, reached through a relay the test can cut.
-    Pki pki = Pki.create(repo(), work.resolve("pki"));
+    Pki pki = Pki.create(EdgeKit.repo(), work.resolve("pki"));
     pki.server("signal-tunnel", TestNetwork.ISOLATED_HUB);
     int signalPort = PlatformProcess.freePort();
     int tunnelPort = PlatformProcess.freePort();
@@ -192,7 +192,7 @@ class TunnelContractTest {
                             .verbs(List.of(Verb.LIST, Verb.READ, Verb.CONNECT))
                             .labels(Map.of("site", "edge"))
                             .logins(List.of("root")),
-                        ownApiKeys())))
+                        EdgeKit.ownApiKeys())))
         .block(CALL);
     admin
         .roles()
@@ -206,12 +206,12 @@ class TunnelContractTest {
                             .resources(List.of(ResourceKind.AGENT))
                             .verbs(List.of(Verb.LIST, Verb.READ))
                             .labels(Map.of("site", "edge")),
-                        ownApiKeys())))
+                        EdgeKit.ownApiKeys())))
         .block(CALL);
     alice = user("alice", "edge-ops");
-    aliceKey = apiKey(alice, "edge-ops");
+    aliceKey = EdgeKit.apiKey(alice, "edge-ops");
     bob = user("bob", "edge-watch");
-    bobKey = apiKey(bob, "edge-watch");
+    bobKey = EdgeKit.apiKey(bob, "edge-watch");
   }
 
   private void startEdgeServices() throws Exception {
@@ -457,16 +457,8 @@ class TunnelContractTest {
 
   // --- users, the CLI ----------------------------------------------------------------------
 
-  private static Rule ownApiKeys() {
-    return EdgeKit.ownApiKeys();
-  }
-
   private AirlockClient user(String name, String role) {
     return EdgeKit.user(admin, proxy.baseUrl(), name, role);
-  }
-
-  private static String apiKey(AirlockClient client, String role) {
-    return EdgeKit.apiKey(client, role);
   }
 
   private EdgeKit.CliRun cli(String apiKey, String... args)
@@ -481,13 +473,5 @@ class TunnelContractTest {
     Process process = builder.start();
     toClose.add(process::destroyForcibly);
     return process;
-  }
-
-  private static Path repo() {
-    return Path.of(System.getProperty("airlock.repo.dir")).toAbsolutePath();
-  }
-
-  private static Path specPath() {
-    return Path.of(System.getProperty("airlock.spec")).toAbsolutePath();
   }
 }

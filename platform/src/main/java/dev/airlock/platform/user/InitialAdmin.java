@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -134,24 +133,17 @@ public class InitialAdmin {
         .hash(password)
         .flatMap(
             hash -> {
-              Instant now = Rows.now();
               UserRow admin =
-                  new UserRow(
+                  UserRow.newLocal(
                       id,
-                      0,
                       USERNAME,
                       "Administrator",
                       null,
                       hash,
                       Map.of(),
-                      false,
                       true,
-                      0,
-                      null,
-                      now,
-                      now,
-                      null,
-                      List.of("admin"));
+                      List.of("admin"),
+                      Rows.now());
               return tx.transactional(
                   users
                       .insert(admin)

@@ -117,24 +117,17 @@ public class ServiceAccountKeys {
         .hash(Secrets.password(32))
         .flatMap(
             hash -> {
-              Instant now = Rows.now();
               UserRow user =
-                  new UserRow(
+                  UserRow.newLocal(
                       id,
-                      0,
                       account.username(),
                       account.fullName(),
                       null,
                       hash,
                       Map.of(),
                       false,
-                      false,
-                      0,
-                      null,
-                      now,
-                      now,
-                      null,
-                      List.of(account.role()));
+                      List.of(account.role()),
+                      Rows.now());
               return tx.transactional(
                   users
                       .insert(user)

@@ -13,7 +13,6 @@ import dev.airlock.platform.problem.ProblemType;
 import dev.airlock.platform.rbac.Access;
 import dev.airlock.platform.role.RoleRepository;
 import dev.airlock.platform.web.Cursors;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -110,24 +109,17 @@ public class UserHandler implements UsersApi {
               .then(hasher.hash(create.getPassword()))
               .flatMap(
                   hash -> {
-                    Instant now = Rows.now();
                     UserRow row =
-                        new UserRow(
+                        UserRow.newLocal(
                             id,
-                            0,
                             create.getUsername(),
                             create.getDisplayName(),
                             create.getEmail(),
                             hash,
                             labels,
-                            false,
                             Boolean.TRUE.equals(create.getPasswordChangeRequired()),
-                            0,
-                            null,
-                            now,
-                            now,
-                            null,
-                            roleNames);
+                            roleNames,
+                            Rows.now());
                     return tx.transactional(
                         users
                             .insert(row)

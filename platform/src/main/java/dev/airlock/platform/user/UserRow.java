@@ -35,6 +35,38 @@ public record UserRow(
   /** What {@code source} says of a local user. */
   public static final String LOCAL = "local";
 
+  /**
+   * A new local user, as created now: enabled, no failed logins, never logged in, not yet numbered
+   * ({@code rowNo} 0: the database numbers it).
+   */
+  public static UserRow newLocal(
+      UUID id,
+      String username,
+      String displayName,
+      String email,
+      String passwordHash,
+      Map<String, String> labels,
+      boolean passwordChangeRequired,
+      List<String> roles,
+      Instant now) {
+    return new UserRow(
+        id,
+        0,
+        username,
+        displayName,
+        email,
+        passwordHash,
+        labels,
+        false,
+        passwordChangeRequired,
+        0,
+        null,
+        now,
+        now,
+        null,
+        roles);
+  }
+
   /** A local user. */
   public UserRow(
       UUID id,
