@@ -25,7 +25,9 @@
 #
 # Env (sizes; the defaults are the full run):
 #   BULK_BYTES (1073741824) BULK_SECONDS (20): per route and direction, whichever ends first
-#   BULK_WARMUP_BYTES (67108864) BULK_ROUNDS (1)
+#   BULK_WARMUP_BYTES (4294967296) BULK_WARMUP_SECONDS (10): untimed, before each route and
+#   direction, for the JIT BULK_ROUNDS (3: fresh JVMs need some 30 s of traffic, so the first
+#   round is still partly cold and the later ones show warm JVMs)
 #   PING_COUNT (10000) PING_WARMUP (2000) PING_SIZE (64)
 #   STREAMS (1000) STREAM_BYTES (16384) OPEN_CONCURRENCY (64)
 #   STALL_BYTES (67108864) STALL_SECONDS (20): phase "stall", upload beside a stalled connection
@@ -304,7 +306,7 @@ traffic() {
     --tunnel-pids="$traffic_signal_pid,$AGENT_PID" --ssh-pids="$ssh_pids" --edge-pid="$EDGE_PID" \
     --signal-pid="$traffic_signal_pid" --agent-pid="$AGENT_PID" \
     --bulk-bytes="${BULK_BYTES:-1073741824}" --bulk-seconds="${BULK_SECONDS:-20}" \
-    --bulk-warmup-bytes="${BULK_WARMUP_BYTES:-67108864}" --bulk-rounds="${BULK_ROUNDS:-1}" \
+    --bulk-warmup-bytes="${BULK_WARMUP_BYTES:-4294967296}" --bulk-warmup-seconds="${BULK_WARMUP_SECONDS:-10}" --bulk-rounds="${BULK_ROUNDS:-3}" \
     --ping-count="${PING_COUNT:-10000}" --ping-warmup="${PING_WARMUP:-2000}" --ping-size="${PING_SIZE:-64}" \
     --streams="${STREAMS:-1000}" --stream-bytes="${STREAM_BYTES:-16384}" \
     --open-concurrency="${OPEN_CONCURRENCY:-64}" \
