@@ -16,7 +16,7 @@
 # THROUGHPUT_BYTES (52428800), VIEW_SECONDS (20), VIEW_PRESSES (50), VIEW_SCENE (scroll | ticker:
 # see bench/view-page.html), VIEW_TRACE (a file name: also run bench/xprobe.py on the desktop and
 # write each press's times, for bench/view-split.py FILE), VIEW_CHROMIUM_FLAGS (more flags for the
-# desktop's Chromium).
+# desktop's Chromium), AGENT_JVM_ARGS (JVM options of the agent, "view" only).
 # "view" also needs Xvfb and Debian's chromium (deploy/test-deps.sh installs them): the agent in
 # alkb-a1 shows bench/view-page.html in Chromium on a private Xvfb of that size.
 set -euo pipefail
@@ -215,7 +215,7 @@ case "$MODE" in
     mkdir -p "$WORK/agent-1"
     printf 'signal-url = ws://%s:%s\nstate-dir = %s\nhostname = bench-agent-1\njoin-token = %s\n' \
       "$HUB" "$SIGNAL_PORT" "$WORK/agent-1" "$token" >"$WORK/agent-1/agent.conf"
-    ip netns exec alkb-a1 env AIRLOCK_AGENT_DISPLAY="$DISPLAY_NUM" "$JAVA" -jar "$WORK/airlock-agent.jar" \
+    ip netns exec alkb-a1 env AIRLOCK_AGENT_DISPLAY="$DISPLAY_NUM" "$JAVA" ${AGENT_JVM_ARGS:-} -jar "$WORK/airlock-agent.jar" \
       --config "$WORK/agent-1/agent.conf" >"$WORK/agent-1.log" 2>&1 &
     AGENT_PID=$!
     PIDS+=("$AGENT_PID")

@@ -3,18 +3,22 @@ package dev.airlock.agent;
 import dev.airlock.peer.DtlsIdentity;
 import dev.airlock.peer.PeerLink;
 import dev.airlock.peer.RelayChannels;
+import dev.airlock.peer.ScreenStats;
 import dev.airlock.peer.SignalSocket;
 import dev.airlock.protocol.RelayFrame;
 import dev.airlock.protocol.message.MessageType;
 import dev.airlock.protocol.message.SdpType;
 import dev.airlock.protocol.message.SignalMessage;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -25,6 +29,9 @@ import reactor.core.publisher.Mono;
 final class AgentSession {
 
   private static final Logger log = LoggerFactory.getLogger(AgentSession.class);
+
+  /** How often the screen's sending figures are read (the last reading is logged at the end). */
+  private static final Duration VIDEO_READING = Duration.ofSeconds(5);
 
   private final UUID id;
   private final SignalSocket socket;
@@ -41,6 +48,10 @@ final class AgentSession {
   private volatile PeerLink createdLink;
   private volatile RelayChannels relay;
   private volatile String path = "p2p";
+  private volatile Disposable videoReadings;
+  private volatile VideoReading lastVideo;
+
+  private record VideoReading(ScreenStats stats, long at) {}
 
   AgentSession(
       SignalMessage open,
@@ -166,6 +177,11 @@ final class AgentSession {
         return;
       }
       screenLease = services.display().screen().start();
+      // The screen's figures, read now and then: at the end the connection may be gone already.
+      videoReadings =
+          Flux.interval(VIDEO_READING, VIDEO_READING)
+              .concatMap(tick -> created.screenStats())
+              .subscribe(stats -> lastVideo = new VideoReading(stats, System.nanoTime()));
     }
   }
 
@@ -219,6 +235,14 @@ final class AgentSession {
     if (lease != null) {
       lease.run();
     }
+    Disposable readings = videoReadings;
+    if (readings != null) {
+      readings.dispose();
+    }
+    VideoReading video = lastVideo;
+    if (video != null) {
+      logVideo(video);
+    }
     RelayChannels current = relay;
     if (current != null) {
       current.close();
@@ -237,5 +261,27 @@ final class AgentSession {
         in,
         out,
         Duration.ofNanos(System.nanoTime() - startedAt).toSeconds());
+  }
+
+  /**
+   * One line on what the screen track sent, for an operator asking why a view was choppy: the
+   * frames the capture gave against those sent, and what held the encoder back.
+   */
+  private void logVideo(VideoReading reading) {
+    ScreenStats stats = reading.stats();
+    double seconds = (reading.at() - startedAt) / 1e9;
+    log.info(
+        "Session {} video, in its first {} s: {} frames captured, {} sent ({} fps), {}x{}, {} MB,"
+            + " encoder target {} Mb/s, limited by {}",
+        id,
+        Math.round(seconds),
+        stats.captured(),
+        stats.sent(),
+        String.format(Locale.ROOT, "%.1f", stats.sent() / Math.max(seconds, 1)),
+        stats.width(),
+        stats.height(),
+        String.format(Locale.ROOT, "%.1f", stats.bytesSent() / 1e6),
+        String.format(Locale.ROOT, "%.1f", stats.targetBitrate() / 1e6),
+        stats.limitation());
   }
 }

@@ -81,6 +81,8 @@ public final class ViewBench {
       throws InterruptedException {
     AtomicLong frames = new AtomicLong();
     AtomicReference<String> size = new AtomicReference<>("none");
+    long start = System.nanoTime();
+    long[] perSecond = new long[seconds + 4];
     Disposable counting =
         session
             .videoFrames(false)
@@ -88,8 +90,12 @@ public final class ViewBench {
                 frame -> {
                   frames.incrementAndGet();
                   size.set(frame.width() + "x" + frame.height());
+                  int second = (int) ((System.nanoTime() - start) / 1_000_000_000L);
+                  if (second < perSecond.length) {
+                    perSecond[second]++;
+                  }
                 });
-    Thread.sleep(3000); // warm-up: the encoder ramps its bitrate and resolution up
+    Thread.sleep(3000); // warm-up: the first key frame, the decoder's start
     long f0 = frames.get();
     long a0 = cpu(agent);
     long d0 = display.stream().mapToLong(ViewBench::cpu).sum();
@@ -110,6 +116,31 @@ public final class ViewBench {
         size.get(),
         agentCores * 100,
         displayCores * 100);
+    // The same frames by the second since the session started: how long the sender's bandwidth
+    // estimate takes to allow the full rate (libwebrtc starts it at 300 kb/s), and the rate after.
+    StringBuilder bySecond = new StringBuilder();
+    for (int i = 0; i < 3 + seconds; i++) {
+      bySecond.append(i == 0 ? "" : " ").append(perSecond[i]);
+    }
+    int steadyFrom = Math.max(3, 3 + seconds - 10);
+    long steady = 0;
+    for (int i = steadyFrom; i < 3 + seconds; i++) {
+      steady += perSecond[i];
+    }
+    int full = -1;
+    for (int i = 0; i < 3 + seconds && full < 0; i++) {
+      if (perSecond[i] >= 28) {
+        full = i;
+      }
+    }
+    System.out.printf(
+        "frames by second since the session started: %s%n"
+            + "steady: %.1f fps over seconds %d to %d; first second at 28 frames or more: %s%n",
+        bySecond,
+        steady / (double) (3 + seconds - steadyFrom),
+        steadyFrom,
+        3 + seconds,
+        full < 0 ? "none" : String.valueOf(full));
   }
 
   private static void inputToPhoton(RemoteSession session, int count, String traceFile)
@@ -130,6 +161,7 @@ public final class ViewBench {
                   }
                 });
     Histogram micros = new Histogram(10_000_000L, 3);
+    Map<String, Object> before = session.videoStats().block(CALL);
     int lost = 0;
     try {
       for (int i = 0; i < count + 5; i++) {
@@ -165,6 +197,36 @@ public final class ViewBench {
         micros.getMaxValue() / 1000.0,
         micros.getTotalCount(),
         lost);
+    receiver(before, session.videoStats().block(CALL));
+  }
+
+  /**
+   * What the viewer's libwebrtc did with the frames between two {@code inbound-rtp} readings: the
+   * mean time a frame waited in the jitter buffer (and the buffer's target), the mean decode time,
+   * and the frames it dropped.
+   */
+  private static void receiver(Map<String, Object> before, Map<String, Object> after) {
+    if (before == null || after == null) {
+      return;
+    }
+    double emitted = delta(before, after, "jitterBufferEmittedCount");
+    double decoded = delta(before, after, "framesDecoded");
+    System.out.printf(
+        "receiver: jitter buffer %.1f ms a frame (target %.1f ms), decode %.1f ms a frame,"
+            + " %.0f frames dropped, %.0f decoded%n",
+        emitted == 0 ? 0 : delta(before, after, "jitterBufferDelay") * 1000 / emitted,
+        emitted == 0 ? 0 : delta(before, after, "jitterBufferTargetDelay") * 1000 / emitted,
+        decoded == 0 ? 0 : delta(before, after, "totalDecodeTime") * 1000 / decoded,
+        delta(before, after, "framesDropped"),
+        decoded);
+  }
+
+  private static double delta(Map<String, Object> before, Map<String, Object> after, String name) {
+    return value(after, name) - value(before, name);
+  }
+
+  private static double value(Map<String, Object> stats, String name) {
+    return stats.get(name) instanceof Number number ? number.doubleValue() : 0;
   }
 
   /** The next frame (after now) whose centre is white == {@code wantWhite}, or any when null. */

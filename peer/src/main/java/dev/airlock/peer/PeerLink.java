@@ -21,6 +21,9 @@ import dev.onvoid.webrtc.RTCRtpTransceiverDirection;
 import dev.onvoid.webrtc.RTCRtpTransceiverInit;
 import dev.onvoid.webrtc.RTCSdpType;
 import dev.onvoid.webrtc.RTCSessionDescription;
+import dev.onvoid.webrtc.RTCStats;
+import dev.onvoid.webrtc.RTCStatsReport;
+import dev.onvoid.webrtc.RTCStatsType;
 import dev.onvoid.webrtc.SetSessionDescriptionObserver;
 import dev.onvoid.webrtc.media.FourCC;
 import dev.onvoid.webrtc.media.MediaStreamTrack;
@@ -411,6 +414,42 @@ public final class PeerLink {
     } catch (RuntimeException e) {
       log.warn("Cannot cap the screen encoding: {}", e.toString());
     }
+  }
+
+  /**
+   * What the screen track's encoder did so far, from libwebrtc's statistics ({@code media-source}
+   * and {@code outbound-rtp}); empty when this side sends no video or is closed.
+   */
+  public Mono<ScreenStats> screenStats() {
+    RTCRtpSender sender = screenSender;
+    if (sender == null || closed.get()) {
+      return Mono.empty();
+    }
+    return Mono.<RTCStatsReport>create(sink -> connection().getStats(sender, sink::success))
+        .mapNotNull(ScreenStats::of);
+  }
+
+  /**
+   * The received video's {@code inbound-rtp} statistics as libwebrtc reports them (frames decoded
+   * and dropped, jitter-buffer delay, decode time, ...); empty when no video is received.
+   */
+  public Mono<Map<String, Object>> receivedVideoStats() {
+    boolean receiving;
+    synchronized (this) {
+      receiving = !remoteTracks.isEmpty();
+    }
+    if (closed.get() || !receiving) {
+      return Mono.empty();
+    }
+    return Mono.<RTCStatsReport>create(sink -> connection().getStats(sink::success))
+        .mapNotNull(
+            report ->
+                report.getStats().values().stream()
+                    .filter(stats -> stats.getType() == RTCStatsType.INBOUND_RTP)
+                    .map(RTCStats::getAttributes)
+                    .filter(attributes -> "video".equals(attributes.get("kind")))
+                    .findFirst()
+                    .orElse(null));
   }
 
   /** Applies the other side's answer (check its fingerprint first: {@link Sdp#fingerprint}). */

@@ -9,6 +9,7 @@ import dev.onvoid.webrtc.media.video.VideoBufferConverter;
 import dev.onvoid.webrtc.media.video.VideoFrame;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -49,6 +50,20 @@ class PeerLinkVideoTest {
       assertThat((rgb >> 16) & 0xff).as("red of %06x", rgb).isGreaterThan(200);
       assertThat((rgb >> 8) & 0xff).as("green of %06x", rgb).isLessThan(50);
       assertThat(rgb & 0xff).as("blue of %06x", rgb).isLessThan(50);
+
+      // What an operator reads in the agent's log and a measuring client in the SDK.
+      ScreenStats sent = agent.screenStats().block(Duration.ofSeconds(10));
+      assertThat(sent.captured()).isPositive();
+      assertThat(sent.sent()).isPositive().isLessThanOrEqualTo(sent.captured());
+      assertThat(sent.width()).isEqualTo(WIDTH);
+      assertThat(sent.height()).isEqualTo(HEIGHT);
+      assertThat(sent.bytesSent()).isPositive();
+      assertThat(sent.limitation()).isIn("none", "cpu", "bandwidth", "other");
+      Map<String, Object> received = client.receivedVideoStats().block(Duration.ofSeconds(10));
+      assertThat((Number) received.get("framesDecoded"))
+          .satisfies(n -> assertThat(n.longValue()).isPositive());
+      assertThat(client.screenStats().blockOptional(Duration.ofSeconds(10))).isEmpty();
+      assertThat(agent.receivedVideoStats().blockOptional(Duration.ofSeconds(10))).isEmpty();
     } finally {
       pushing.set(false);
       pusher.join(2000);

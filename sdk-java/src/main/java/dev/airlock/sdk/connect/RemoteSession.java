@@ -109,6 +109,14 @@ public final class RemoteSession {
     return link == null || path != SessionPath.P2P ? Flux.empty() : link.videoFrames(pixels);
   }
 
+  /**
+   * The received screen's statistics as libwebrtc reports them ({@code inbound-rtp}: frames
+   * received, decoded and dropped, jitter-buffer delay, decode time, ...); empty without video.
+   */
+  public Mono<Map<String, Object>> videoStats() {
+    return link == null || path != SessionPath.P2P ? Mono.empty() : link.receivedVideoStats();
+  }
+
   /** Ends the session (idempotent): tells the agent, closes the socket with 1000. */
   public Mono<Void> close() {
     return Mono.defer(
