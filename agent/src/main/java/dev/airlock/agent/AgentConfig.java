@@ -84,6 +84,9 @@ public record AgentConfig(
   /** The agent's endpoint below the signal URL. */
   public static final String AGENT_PATH = "/signal/v1/agent";
 
+  /** The signal node's health endpoint, below the signal URL. */
+  public static final String HEALTH_PATH = "/signal/v1/health";
+
   /** A setting is missing or malformed; the message says which and what was expected. */
   public static final class InvalidConfigException extends RuntimeException {
     InvalidConfigException(String message) {
@@ -291,6 +294,14 @@ public record AgentConfig(
   /** Whether this agent is a trusted cluster's link (it has a {@code leaf-url}). */
   public boolean clusterLink() {
     return leafUrl != null;
+  }
+
+  /** The health endpoint of the configured node, which names its tunnel endpoint. */
+  public URI healthEndpoint() {
+    String url = signalUrl.toString();
+    String scheme = signalUrl.getScheme().toLowerCase(Locale.ROOT);
+    return URI.create(
+        (scheme.equals("wss") ? "https" : "http") + url.substring(scheme.length()) + HEALTH_PATH);
   }
 
   /** The agent endpoint of the configured node. */

@@ -109,11 +109,11 @@ final class AgentConnection {
     stopping = true;
     endAllSessions("agent stopping");
     SignalSocket current = socket;
-    return closeTunnel()
-        .then(
-            current == null
-                ? Mono.empty()
-                : current.close(CloseCodes.NORMAL, "agent stopping").then());
+    // The socket first: an edge node's signalling rides on its tunnel connection.
+    return (current == null
+            ? Mono.<Void>empty()
+            : current.close(CloseCodes.NORMAL, "agent stopping").then())
+        .then(closeTunnel());
   }
 
   private Mono<Void> closeTunnel() {
@@ -127,11 +127,12 @@ final class AgentConnection {
       return;
     }
     boolean enrolling = state.agentId().isEmpty();
-    SignalSocket.connect(http, config.agentEndpoint())
+    (keepsTunnel() ? throughTunnel() : SignalSocket.connect(http, config.agentEndpoint()))
         .timeout(HANDSHAKE_TIMEOUT)
         .subscribe(
             opened -> run(opened, enrolling),
             error -> {
+              closeTunnel().subscribe();
               Throwable cause = error.getCause() != null ? error.getCause() : error;
               boolean refused =
                   error instanceof ConnectException || cause instanceof ConnectException;
@@ -141,6 +142,45 @@ final class AgentConnection {
                   error.getMessage() == null ? error.toString() : error.getMessage());
               retry(refused);
             });
+  }
+
+  /** Whether this agent is an edge node or a cluster link, which keeps a tunnel to its node. */
+  private boolean keepsTunnel() {
+    return !config.targets().isEmpty() || config.clusterLink();
+  }
+
+  /**
+   * An edge node keeps one connection to its node: it asks the node where its tunnel endpoint is
+   * (the health endpoint's {@code tunnelUrl}), connects there and signals on a stream of that
+   * connection. A node without a tunnel endpoint gets the WebSocket (and a warning once welcomed).
+   */
+  private Mono<SignalSocket> throughTunnel() {
+    URI health = config.healthEndpoint();
+    // Connection: close, so that the tunnel connection is the only one this agent keeps.
+    return http.keepAlive(false)
+        .get()
+        .uri(health)
+        .responseSingle(
+            (response, body) ->
+                response.status().code() == 200
+                    ? body.asString()
+                    : Mono.error(
+                        new IllegalStateException(
+                            "the signal node answered " + response.status() + " at " + health)))
+        .map(SignalCodec::decodeHealth)
+        .flatMap(answer -> Mono.justOrEmpty(answer.getTunnelUrl()))
+        // Reading the CA file (or the JVM's trust store) blocks: not on an event loop.
+        .flatMap(
+            url ->
+                Mono.fromCallable(
+                        () -> new TunnelLink(URI.create(url), streamTargets, config.caFile()))
+                    .subscribeOn(Schedulers.boundedElastic()))
+        .flatMap(
+            link -> {
+              tunnel = link;
+              return link.signalling();
+            })
+        .switchIfEmpty(Mono.defer(() -> SignalSocket.connect(http, config.agentEndpoint())));
   }
 
   private void run(SignalSocket opened, boolean enrolling) {
@@ -188,7 +228,8 @@ final class AgentConnection {
             closed -> {
               running.dispose();
               endAllSessions("signal connection closed");
-              // Streams are authorised on this socket; without it the tunnel goes too.
+              // Streams are authorised on this socket; without it the tunnel goes too (and with
+              // an edge node's, it is the tunnel connection that went).
               closeTunnel().subscribe();
               onClosed(closed, enrolling, welcomed[0]);
             });
@@ -230,57 +271,33 @@ final class AgentConnection {
         welcome.getHeartbeatSeconds() == null || welcome.getHeartbeatSeconds() < 1
             ? 15
             : welcome.getHeartbeatSeconds();
-    Disposable tunnelSetup = openTunnel(opened, welcome);
-    Disposable heartbeat =
-        Flux.interval(Duration.ofSeconds(seconds))
-            .subscribe(
-                tick -> {
-                  opened.send(new SignalMessage().type(MessageType.HEARTBEAT));
-                  TunnelLink link = tunnel;
-                  if (link != null) {
-                    // Keeps the tunnel connection up, and brings it back after it dropped.
-                    link.open()
-                        .subscribe(
-                            ok -> {},
-                            error ->
-                                log.warn(
-                                    "The tunnel to {} does not answer: {}",
-                                    link.url(),
-                                    error.toString()));
-                  }
-                });
-    return Disposables.composite(tunnelSetup, heartbeat);
-  }
-
-  /**
-   * An edge node opens its tunnel where {@code welcome} says; nothing for other agents. Disposing
-   * the result (the socket closed) drops a tunnel still being set up.
-   */
-  private Disposable openTunnel(SignalSocket opened, SignalMessage welcome) {
-    if (config.targets().isEmpty() && !config.clusterLink()) {
-      return Disposables.disposed();
-    }
-    if (welcome.getTunnelUrl() == null) {
+    TunnelLink link = tunnel;
+    if (link != null && welcome.getTunnelUrl() != null) {
+      log.info("Tunnel up at {}, serving {}", link.url(), streamTargets);
+    } else if (keepsTunnel()) {
       log.warn(
           "This agent serves {} but the signal node offers no tunnel (is the agent enrolled"
               + " as a node or a cluster, and are tunnels on at the node?)",
           streamTargets);
-      return Disposables.disposed();
     }
-    URI url = URI.create(welcome.getTunnelUrl());
-    // Reading the CA file (or the JVM's trust store) blocks: not on this event loop.
-    return Mono.fromCallable(() -> new TunnelLink(url, streamTargets, config.caFile()))
-        .subscribeOn(Schedulers.boundedElastic())
-        .flatMap(
-            link -> {
-              tunnel = link;
-              return link.open().thenReturn(link);
-            })
+    return Flux.interval(Duration.ofSeconds(seconds))
         .subscribe(
-            link -> log.info("Tunnel up at {}, serving {}", link.url(), streamTargets),
-            error -> {
-              log.warn("Cannot open the tunnel at {}: {}; reconnecting", url, error.toString());
-              opened.close(CloseCodes.NORMAL, "tunnel unreachable").subscribe();
+            tick -> {
+              opened.send(new SignalMessage().type(MessageType.HEARTBEAT));
+              if (link != null) {
+                // A connection that died without a word (a pulled cable) would hold the signalling
+                // stream until TCP gives up; a ping that goes unanswered ends it now.
+                link.open()
+                    .subscribe(
+                        ok -> {},
+                        error -> {
+                          log.warn(
+                              "The tunnel to {} does not answer: {}; reconnecting",
+                              link.url(),
+                              error.toString());
+                          opened.close(CloseCodes.NORMAL, "tunnel unreachable").subscribe();
+                        });
+              }
             });
   }
 

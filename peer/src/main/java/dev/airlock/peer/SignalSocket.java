@@ -7,8 +7,8 @@ import dev.airlock.protocol.message.SignalMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -30,7 +30,9 @@ import reactor.netty.http.websocket.WebsocketOutbound;
 
 /**
  * A client's or agent's WebSocket to a signal node (subprotocol {@value SignalCodec#SUBPROTOCOL}):
- * text frames are {@link SignalMessage}s, binary frames {@link RelayFrame}s.
+ * text frames are {@link SignalMessage}s, binary frames {@link RelayFrame}s. An edge node's agent
+ * opens the same socket as a stream of its tunnel connection instead ({@link #overStream}), the
+ * frames then framed by {@link ControlFraming}; everything below holds for both.
  *
  * <p>{@link #messages()} and {@link #relayFrames()} each take one subscriber and keep what arrives
  * before it subscribes. Sending never blocks; relay frames wait for room (see {@link
@@ -60,13 +62,15 @@ public final class SignalSocket {
 
   private static final Duration CLOSE_GRACE = Duration.ofSeconds(3);
 
+  private static final int MAX_MESSAGE = Math.max(SignalCodec.MAX_TEXT_FRAME, RelayFrame.MAX_FRAME);
+
   private final Sinks.Many<SignalMessage> messages = Sinks.many().unicast().onBackpressureBuffer();
   private final Sinks.Many<RelayFrame> relayFrames = Sinks.many().unicast().onBackpressureBuffer();
   private final Sinks.Many<WebSocketFrame> outbound = Sinks.many().unicast().onBackpressureBuffer();
   private final Sinks.One<Closed> closed = Sinks.one();
   private final AtomicLong queuedBytes = new AtomicLong();
   private final AtomicReference<Closed> closeRequested = new AtomicReference<>();
-  private final AtomicReference<WebSocketCloseStatus> closeReceived = new AtomicReference<>();
+  private final AtomicReference<Closed> closeReceived = new AtomicReference<>();
   private final AtomicBoolean open = new AtomicBoolean(true);
   private volatile Connection connection;
 
@@ -86,7 +90,7 @@ public final class SignalSocket {
     WebsocketClientSpec spec =
         WebsocketClientSpec.builder()
             .protocols(SignalCodec.SUBPROTOCOL)
-            .maxFramePayloadLength(Math.max(SignalCodec.MAX_TEXT_FRAME, RelayFrame.MAX_FRAME))
+            .maxFramePayloadLength(MAX_MESSAGE)
             .build();
     return Mono.create(
         sink -> {
@@ -112,8 +116,84 @@ public final class SignalSocket {
         });
   }
 
+  /**
+   * Opens the socket as a stream of an HTTP/2 connection instead of a WebSocket: {@code POST path}
+   * on {@code client}, the messages framed as {@link ControlFraming} says. An edge node's agent
+   * signals this way on its tunnel connection, so that it keeps one connection to its node.
+   * Completes once the node answered 200; fails when it answers anything else or cannot be reached.
+   * The caller sets the timeout.
+   */
+  public static Mono<SignalSocket> overStream(HttpClient client, String path) {
+    return Mono.create(
+        sink -> {
+          SignalSocket socket = new SignalSocket();
+          client
+              // The body is this socket's queue, which can be sent once: never resend the request.
+              .disableRetry(true)
+              .post()
+              .uri(path)
+              .send((request, out) -> out.send(socket.streamBody()))
+              .responseConnection(
+                  (response, connection) -> {
+                    if (response.status().code() != 200) {
+                      return Mono.error(
+                          new IllegalStateException(
+                              "the tunnel endpoint answered "
+                                  + response.status()
+                                  + " to the signalling stream"));
+                    }
+                    socket.connection = connection;
+                    sink.success(socket);
+                    return ControlFraming.decode(connection.inbound().receive(), MAX_MESSAGE)
+                        .doOnNext(socket::receivedOnStream)
+                        .then();
+                  })
+              .then()
+              .subscribe(
+                  done -> {},
+                  error -> {
+                    sink.error(error);
+                    socket.ended(error);
+                  },
+                  () -> socket.ended(null));
+          sink.onCancel(socket::abort);
+        });
+  }
+
+  /** What this socket sends on a stream: its queue, then the close message if it asked for one. */
+  private Flux<ByteBuf> streamBody() {
+    return outbound
+        .asFlux()
+        .doOnNext(this::dequeued)
+        .map(ControlFraming::encode)
+        .concatWith(
+            Mono.fromSupplier(closeRequested::get)
+                .map(
+                    request ->
+                        ControlFraming.encode(
+                            new CloseWebSocketFrame(request.code(), request.reason()))));
+  }
+
+  private void receivedOnStream(WebSocketFrame frame) {
+    try {
+      if (frame instanceof CloseWebSocketFrame close) {
+        closeReceived.set(new Closed(close.statusCode(), close.reasonText()));
+        // The node has said its last: end this side too, which ends the stream.
+        synchronized (this) {
+          open.set(false);
+          outbound.tryEmitComplete();
+        }
+      } else {
+        received(frame);
+      }
+    } finally {
+      frame.release();
+    }
+  }
+
   private Mono<Void> run(WebsocketInbound in, WebsocketOutbound out) {
-    in.receiveCloseStatus().subscribe(closeReceived::set);
+    in.receiveCloseStatus()
+        .subscribe(status -> closeReceived.set(new Closed(status.code(), status.reasonText())));
     Mono<Void> sending =
         out.sendObject(outbound.asFlux().doOnNext(this::dequeued))
             .then()
@@ -247,10 +327,9 @@ public final class SignalSocket {
   private synchronized void ended(Throwable error) {
     open.set(false);
     outbound.tryEmitComplete();
-    WebSocketCloseStatus status = closeReceived.get();
     Closed result;
-    if (status != null) {
-      result = new Closed(status.code(), status.reasonText());
+    if (closeReceived.get() != null) {
+      result = closeReceived.get();
     } else if (closeRequested.get() != null) {
       result = closeRequested.get();
     } else {

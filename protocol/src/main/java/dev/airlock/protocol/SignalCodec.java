@@ -1,5 +1,6 @@
 package dev.airlock.protocol;
 
+import dev.airlock.protocol.message.SignalHealth;
 import dev.airlock.protocol.message.SignalMessage;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
@@ -40,6 +41,24 @@ public final class SignalCodec {
     if (hello.getProtocol() != null && hello.getProtocol() != VERSION) {
       throw new ProtocolException(
           "protocol version " + hello.getProtocol() + " (expected: " + VERSION + ")");
+    }
+  }
+
+  /**
+   * Parses a signal node's health ({@code GET /signal/v1/health}).
+   *
+   * @throws ProtocolException when it is not one
+   */
+  public static SignalHealth decodeHealth(String json) {
+    try {
+      SignalHealth health = MAPPER.readValue(json, SignalHealth.class);
+      if (health == null || health.getNodeId() == null) {
+        throw new ProtocolException("not a signal node's health (no nodeId)");
+      }
+      return health;
+    } catch (JacksonException e) {
+      throw new ProtocolException(
+          "not a signal node's health: " + e.getOriginalMessage().lines().findFirst().orElse(""));
     }
   }
 

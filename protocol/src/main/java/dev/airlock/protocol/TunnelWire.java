@@ -9,6 +9,15 @@ public final class TunnelWire {
   /** Opens one stream: request body = the target's bytes, response body = the client's. */
   public static final String STREAMS_PATH = "/tunnel/v1/streams";
 
+  /**
+   * The agent's signalling on its tunnel connection: a stream whose bodies carry the messages of
+   * the agent WebSocket, framed as {@code openapi/signal.yaml} ("Tunnels") says.
+   */
+  public static final String CONTROL_PATH = "/tunnel/v1/control";
+
+  /** The content type of both bodies of a {@link #CONTROL_PATH} stream. */
+  public static final String CONTROL_MEDIA_TYPE = "application/vnd.airlock.signal.v1";
+
   /** Answers 204; opens the connection before the first stream, and checks it later. */
   public static final String PING_PATH = "/tunnel/v1/ping";
 

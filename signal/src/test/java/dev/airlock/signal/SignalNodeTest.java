@@ -3,7 +3,9 @@ package dev.airlock.signal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.airlock.peer.SignalSocket;
 import dev.airlock.protocol.RelayFrame;
+import dev.airlock.protocol.TunnelWire;
 import dev.airlock.protocol.message.Enrolment;
 import dev.airlock.protocol.message.MessageType;
 import dev.airlock.protocol.message.SdpType;
@@ -22,6 +24,7 @@ import dev.airlock.sdk.model.SessionPath;
 import dev.airlock.sdk.model.SessionState;
 import dev.airlock.sdk.model.SignalNode;
 import dev.airlock.sdk.model.SignalNodeRegistration;
+import dev.airlock.signal.tunnel.TunnelServer;
 import dev.airlock.testkit.PlatformProcess;
 import dev.airlock.testkit.TestDatabase;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
@@ -47,6 +50,8 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
+import reactor.netty.http.HttpProtocol;
+import reactor.netty.resources.ConnectionProvider;
 
 /**
  * The running node, end to end over real sockets, against the real platform: its boot jar runs as a
@@ -551,6 +556,53 @@ class SignalNodeTest {
     assertThat(refused.reasonText()).isEqualTo("agent revoked");
   }
 
+  /** A signalling stream on a new HTTP/2 connection to this node's tunnel endpoint. */
+  private SignalSocket controlStream() {
+    String tunnelUrl = signal.getBean(TunnelServer.class).publicUrl();
+    return SignalSocket.overStream(
+            reactor.netty.http.client.HttpClient.create(ConnectionProvider.newConnection())
+                .baseUrl(tunnelUrl)
+                .protocol(HttpProtocol.H2C),
+            TunnelWire.CONTROL_PATH)
+        .block(CALL);
+  }
+
+  @Test
+  void anAgentSignallingOnItsTunnelConnectionIsAdmittedAndRevokedAsOnTheWebSocket() {
+    TestAgent desk = new TestAgent();
+    SignalSocket control = controlStream();
+    control.send(
+        new SignalMessage().type(MessageType.HELLO).protocol(1).enrol(desk.enrolment(joinToken)));
+    SignalMessage welcome = control.messages().blockFirst(CALL);
+    assertThat(welcome.getType()).as("%s", welcome).isEqualTo(MessageType.WELCOME);
+    assertThat(welcome.getNodeId()).isEqualTo(NODE);
+    desk.id = welcome.getAgentId();
+    assertThat(platformAgent(desk.id).getOnline()).isTrue();
+    assertThat(platformAgent(desk.id).getSignalNodeId()).isEqualTo(NODE);
+
+    admin.agents().revokeAgent(desk.id).block(CALL);
+    SignalSocket.Closed closed = control.closed().block(Duration.ofSeconds(5));
+    assertThat(closed).isEqualTo(new SignalSocket.Closed(4403, "agent revoked"));
+    assertThat(platformAgent(desk.id).getOnline()).isFalse();
+  }
+
+  @Test
+  void aSignallingStreamWithoutHelloIsClosedWith4001AndOneThatStopsIsOffline() {
+    SignalSocket silent = controlStream();
+    assertThat(silent.closed().block(Duration.ofSeconds(5)))
+        .isEqualTo(new SignalSocket.Closed(4001, "no hello within 1 s"));
+
+    // The agent ending its stream ends its presence, as closing its WebSocket does.
+    TestAgent desk = new TestAgent();
+    SignalSocket control = controlStream();
+    control.send(
+        new SignalMessage().type(MessageType.HELLO).protocol(1).enrol(desk.enrolment(joinToken)));
+    desk.id = control.messages().blockFirst(CALL).getAgentId();
+    assertThat(platformAgent(desk.id).getOnline()).isTrue();
+    assertThat(control.close(1000, "agent stopping").block(CALL).code()).isEqualTo(1000);
+    await().atMost(Duration.ofSeconds(5)).until(() -> !platformAgent(desk.id).getOnline());
+  }
+
   @Test
   void aBadJoinTokenIsClosedWith4401() {
     TestSocket agent = socket("agent");
@@ -625,7 +677,10 @@ class SignalNodeTest {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(health.statusCode()).isEqualTo(200);
-    assertThat(health.body()).contains("\"status\":\"UP\"").contains("\"nodeId\":\"node-a\"");
+    assertThat(health.body())
+        .contains("\"status\":\"UP\"")
+        .contains("\"nodeId\":\"node-a\"")
+        .contains("\"tunnelUrl\":\"" + signal.getBean(TunnelServer.class).publicUrl() + "\"");
     HttpResponse<String> plain =
         http.send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/signal/v1/client"))

@@ -1,5 +1,6 @@
 package dev.airlock.agent.tunnel;
 
+import dev.airlock.peer.SignalSocket;
 import dev.airlock.protocol.TunnelWire;
 import dev.airlock.protocol.message.SignalMessage;
 import io.netty.channel.Channel;
@@ -25,10 +26,10 @@ import reactor.netty.resources.ConnectionProvider;
 
 /**
  * An edge node's (or a trusted cluster link's) reverse tunnel to its signal node: one HTTP/2
- * connection (TLS for an {@code https://} URL) that this agent dialled, on which it opens a stream
- * for each {@code tunnel.open} after connecting to what it asks for ({@link StreamTargets}). Bytes
- * are copied both ways with backpressure: a target that does not read stops its stream's window,
- * and only that stream.
+ * connection (TLS for an {@code https://} URL) that this agent dialled, which carries its
+ * signalling ({@link #signalling()}) and a stream for each {@code tunnel.open}, opened after
+ * connecting to what it asks for ({@link StreamTargets}). Bytes are copied both ways with
+ * backpressure: a target that does not read stops its stream's window, and only that stream.
  */
 public final class TunnelLink {
 
@@ -99,7 +100,15 @@ public final class TunnelLink {
   }
 
   /**
-   * Opens the connection now (rather than at the first stream) and checks that it works.
+   * Opens the agent's signalling stream on this connection ({@code POST /tunnel/v1/control}),
+   * connecting first if need be.
+   */
+  public Mono<SignalSocket> signalling() {
+    return SignalSocket.overStream(http, TunnelWire.CONTROL_PATH);
+  }
+
+  /**
+   * Checks that the connection works (a ping stream), connecting first if need be.
    *
    * @return completes when the node answered, or errors saying why it could not be reached
    */

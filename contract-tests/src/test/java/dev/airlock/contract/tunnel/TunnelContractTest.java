@@ -265,6 +265,18 @@ class TunnelContractTest {
         .extracting(TunnelTarget::getName)
         .containsExactly("ssh", "app:wiki", "tcp:" + ECHO_PORT, "tcp:" + SOURCE_PORT);
 
+    // The node keeps one connection to the cluster, its tunnel, and signals on it: no WebSocket
+    // beside it (the health request that named the tunnel was closed at once).
+    List<String> connections = connectionsFromTheEdge();
+    for (Instant until = Instant.now().plusSeconds(10);
+        connections.size() != 1 && Instant.now().isBefore(until); ) {
+      Thread.sleep(200);
+      connections = connectionsFromTheEdge();
+    }
+    assertThat(connections)
+        .as("the edge's TCP connections to the cluster")
+        .containsExactly(TestNetwork.ISOLATED_HUB + ":" + tunnelPath.port());
+
     // The edge listens on its own loopback: from the cluster, its address has nothing open.
     for (int port : List.of(SSH_PORT, HTTP_PORT, ECHO_PORT)) {
       assertThatThrownBy(
@@ -416,10 +428,43 @@ class TunnelContractTest {
     assertThat(ending.reason()).contains("tunnel");
     result.get(30, TimeUnit.SECONDS);
 
-    // The agent dials again; the next stream works.
+    // The node went offline with its connection; its agent dials again and it comes back.
+    Instant back = Instant.now().plusSeconds(30);
+    while (!nodeOnline() && Instant.now().isBefore(back)) {
+      Thread.sleep(200);
+    }
+    assertThat(nodeOnline()).as("the node is back online").isTrue();
+    // The next stream works.
     byte[] payload = "after the cut".getBytes(StandardCharsets.UTF_8);
     assertThat(echo(payload)).isEqualTo(payload);
     assertThat(tunnelPath.accepted()).isGreaterThan(connections);
+  }
+
+  private boolean nodeOnline() {
+    return alice
+        .agents()
+        .listAgents(AgentKind.NODE, null, null, null, null)
+        .block(CALL)
+        .getItems()
+        .stream()
+        .anyMatch(agent -> agent.getName().equals(NODE) && Boolean.TRUE.equals(agent.getOnline()));
+  }
+
+  /** The far ends of the edge namespace's established TCP connections to the cluster's side. */
+  private static List<String> connectionsFromTheEdge() throws Exception {
+    Process ss =
+        new ProcessBuilder("ip", "netns", "exec", EDGE_NS, "ss", "-Htn", "state", "established")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(ss.waitFor()).as(out).isZero();
+    return out.lines()
+        .map(line -> line.trim().split("\\s+"))
+        .filter(columns -> columns.length >= 4)
+        // Java's sockets show as IPv4-mapped IPv6 addresses.
+        .map(columns -> columns[3].replace("[::ffff:", "").replace("]", ""))
+        .filter(peer -> peer.startsWith(TestNetwork.ISOLATED_HUB + ":"))
+        .toList();
   }
 
   /** Sends {@code payload} through a new stream to the edge's echo service and reads it back. */

@@ -15,6 +15,7 @@ import dev.airlock.signal.socket.LiveSockets;
 import dev.airlock.signal.socket.PeerSocket;
 import dev.airlock.signal.token.AdminTokenVerifier;
 import dev.airlock.signal.token.TokenRejectedException;
+import dev.airlock.signal.tunnel.TunnelServer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -47,6 +48,8 @@ public class AdminEndpoints implements SignalAdminApi {
   private final LiveSockets sockets;
   private final PlatformLink platform;
 
+  private final TunnelServer tunnel;
+
   public AdminEndpoints(
       ThisNode node,
       AdminTokenVerifier verifier,
@@ -54,8 +57,10 @@ public class AdminEndpoints implements SignalAdminApi {
       AgentRegistry agents,
       SessionRegistry sessions,
       LiveSockets sockets,
-      PlatformLink platform) {
+      PlatformLink platform,
+      TunnelServer tunnel) {
     this.platform = platform;
+    this.tunnel = tunnel;
     this.node = node;
     this.verifier = verifier;
     this.agentSockets = agentSockets;
@@ -103,7 +108,8 @@ public class AdminEndpoints implements SignalAdminApi {
                 .status("UP")
                 .nodeId(node.id())
                 .agents(agents.size())
-                .clients(sockets.count(PeerSocket.Kind.CLIENT))));
+                .clients(sockets.count(PeerSocket.Kind.CLIENT))
+                .tunnelUrl(tunnel.publicUrl())));
   }
 
   private Mono<Void> authorised(ServerWebExchange exchange) {

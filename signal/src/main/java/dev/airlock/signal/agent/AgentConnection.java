@@ -325,7 +325,7 @@ public final class AgentConnection implements SocketListener {
       return;
     }
     boolean current = agents.remove(this);
-    sessions.endAllOf(socket, "agent disconnected", false, "agent disconnected");
+    sessions.endAllOfLost(socket);
     if (current) {
       platform.reportDeparture(agent.getId());
     }

@@ -132,6 +132,26 @@ public class SessionRegistry {
     }
   }
 
+  /**
+   * Ends the sessions of an agent whose connection is gone. The client of a tunnel stream hears
+   * that the node's tunnel connection was lost (1001, as when the stream itself breaks: an edge
+   * node's signalling and streams share that connection); a view's, that the agent disconnected.
+   */
+  public void endAllOfLost(PeerSocket agent) {
+    for (LiveSession session : of(agent)) {
+      if (session.token().tunnel()) {
+        end(
+            session,
+            "tunnel connection lost: agent disconnected",
+            false,
+            CloseCodes.GOING_AWAY,
+            "the node's tunnel connection was lost");
+      } else {
+        end(session, "agent disconnected", false, CloseCodes.NORMAL, "agent disconnected");
+      }
+    }
+  }
+
   /** Ends every live session, closing each client with {@code clientCode}. */
   public void endAll(String reason, int clientCode, String clientReason) {
     for (LiveSession session : List.copyOf(byId.values())) {

@@ -66,6 +66,11 @@ public final class PeerSocket {
     return kind;
   }
 
+  /** What carries this socket: a WebSocket, or an edge node's signalling stream. */
+  public WebSocketSession session() {
+    return session;
+  }
+
   /** The peer's address, for log lines. */
   public String remote() {
     var address = session.getHandshakeInfo().getRemoteAddress();

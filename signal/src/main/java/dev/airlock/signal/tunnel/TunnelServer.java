@@ -11,8 +11,12 @@ import java.time.Duration;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import org.springframework.stereotype.Component;
+import org.springframework.web.reactive.socket.WebSocketHandler;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.Http2SslContextSpec;
@@ -22,10 +26,11 @@ import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 
 /**
- * The tunnel endpoint: edge-node agents keep an HTTP/2 connection here (TLS when a certificate is
- * configured) and open one stream per client connection, {@code POST /tunnel/v1/streams} with the
- * {@code airlock-ticket} they got in {@code tunnel.open}. {@code GET /tunnel/v1/ping} lets an agent
- * open its connection before the first stream and check it later.
+ * The tunnel endpoint: edge-node agents keep one HTTP/2 connection here (TLS when a certificate is
+ * configured). On it they signal, on a long-lived {@code POST /tunnel/v1/control} stream that the
+ * agent handler runs as it runs an agent WebSocket ({@link ControlStreamSession}), and open one
+ * stream per client connection, {@code POST /tunnel/v1/streams} with the {@code airlock-ticket}
+ * they got in {@code tunnel.open}. {@code GET /tunnel/v1/ping} checks the connection.
  */
 @Component
 public class TunnelServer implements SmartLifecycle {
@@ -36,12 +41,20 @@ public class TunnelServer implements SmartLifecycle {
 
   private final TunnelProperties properties;
   private final TunnelTickets tickets;
+  private final ObjectProvider<WebSocketHandler> agents;
   private volatile DisposableServer server;
   private volatile String publicUrl;
 
-  public TunnelServer(TunnelProperties properties, TunnelTickets tickets) {
+  /**
+   * @param agents the agent socket handler (a provider: it needs this server's URL for its welcome)
+   */
+  public TunnelServer(
+      TunnelProperties properties,
+      TunnelTickets tickets,
+      @Qualifier("agentSocketHandler") ObjectProvider<WebSocketHandler> agents) {
     this.properties = properties;
     this.tickets = tickets;
+    this.agents = agents;
   }
 
   /** The URL agents dial, or null while stopped or turned off. */
@@ -73,6 +86,7 @@ public class TunnelServer implements SmartLifecycle {
                 routes ->
                     routes
                         .post(TunnelWire.STREAMS_PATH, this::stream)
+                        .post(TunnelWire.CONTROL_PATH, this::control)
                         .get(TunnelWire.PING_PATH, (request, response) -> response.status(204)));
     if (properties.tls()) {
       http =
@@ -118,7 +132,12 @@ public class TunnelServer implements SmartLifecycle {
   }
 
   private Publisher<Void> stream(HttpServerRequest request, HttpServerResponse response) {
-    TunnelStream stream = tickets.redeem(request.requestHeaders().get(TunnelWire.TICKET_HEADER));
+    Channel[] connection = {null};
+    request.withConnection(c -> connection[0] = c.channel().parent());
+    TunnelStream stream =
+        tickets.redeem(
+            request.requestHeaders().get(TunnelWire.TICKET_HEADER),
+            waiting -> onItsAgentsConnection(waiting, connection[0]));
     if (stream == null) {
       return response
           .status(HttpResponseStatus.NOT_FOUND)
@@ -132,6 +151,39 @@ public class TunnelServer implements SmartLifecycle {
         .sendHeaders()
         .then()
         .then(Mono.defer(() -> response.send(stream.attach(request.receive().retain())).then()));
+  }
+
+  /**
+   * Whether a stream for {@code waiting} may come on {@code connection}: a ticket sent on an
+   * agent's signalling stream is good on that stream's connection only (one sent on an agent
+   * WebSocket, on any).
+   */
+  private static boolean onItsAgentsConnection(TunnelStream waiting, Channel connection) {
+    return !(waiting.session().agent().session() instanceof ControlStreamSession control)
+        || control.connection() == connection;
+  }
+
+  /** An agent's signalling stream: runs until either side closes it, or the connection goes. */
+  private Publisher<Void> control(HttpServerRequest request, HttpServerResponse response) {
+    ControlStreamSession session =
+        new ControlStreamSession(request, new NettyDataBufferFactory(response.alloc()));
+    Mono<Void> handled = agents.getObject().handle(session).onErrorResume(error -> Mono.empty());
+    // Headers now: the agent sends hello once it knows the node took the stream.
+    Mono<Void> sent =
+        response
+            .status(HttpResponseStatus.OK)
+            .header(HttpHeaderNames.CONTENT_TYPE, TunnelWire.CONTROL_MEDIA_TYPE)
+            .sendHeaders()
+            .then()
+            .then(Mono.defer(() -> response.send(session.body()).then()));
+    return Mono.when(sent, handled);
+  }
+
+  @Override
+  public int getPhase() {
+    // Stops after NodeShutdown (a higher phase), which closes the agents' control streams with
+    // 1001 so that they reconnect as from a restarting node.
+    return SmartLifecycle.DEFAULT_PHASE - 1024;
   }
 
   @Override

@@ -6,6 +6,7 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -49,13 +50,16 @@ public class TunnelTickets {
     return ticket;
   }
 
-  /** The stream waiting for {@code ticket}, which is spent; null if unknown, used or expired. */
-  public TunnelStream redeem(String ticket) {
+  /**
+   * The stream waiting for {@code ticket}, which is spent; null if unknown, used, expired, or not
+   * {@code presentable} where it was presented (it then stays good for where it is).
+   */
+  public TunnelStream redeem(String ticket, Predicate<TunnelStream> presentable) {
     if (ticket == null) {
       return null;
     }
-    Waiting found = waiting.remove(ticket);
-    if (found == null) {
+    Waiting found = waiting.get(ticket);
+    if (found == null || !presentable.test(found.stream()) || !waiting.remove(ticket, found)) {
       return null;
     }
     found.timer().dispose();
