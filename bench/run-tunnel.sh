@@ -6,9 +6,10 @@
 #   bench/run-tunnel.sh traffic      # one stream's throughput, round-trip latency, an upload beside
 #                                    # a stalled stream, 1,000 streams at once: Airlock's tunnel
 #                                    # against direct TCP and OpenSSH ssh -R
-#   bench/run-tunnel.sh idle [N]     # N synthetic idle edge nodes (WebSocket + HTTP/2 over TLS) on
-#                                    # one signal node, and what each costs it (default 10000, at
-#                                    # most (open-files limit - 500) / 2)
+#   bench/run-tunnel.sh idle [N]     # N synthetic idle edge nodes (one HTTP/2 over TLS connection
+#                                    # each, signalling on a stream of it) on one signal node, and
+#                                    # what each costs it (default 10000, at most the open-files
+#                                    # limit - 500)
 #   bench/run-tunnel.sh all [N]      # both, idle on a signal node of its own
 #
 # Starts, in a private working directory: the platform jar on a fresh database
@@ -326,10 +327,10 @@ traffic() {
 # --- idle: synthetic edge nodes ---------------------------------------------------------------------
 idle() { # N
   local n=$1 t tokens=() most
-  # Each node is two connections, so two file descriptors in the signal node (and in the driver).
-  most=$((($(ulimit -n) - 500) / 2))
+  # Each node is one connection, so one file descriptor in the signal node (and in the driver).
+  most=$(($(ulimit -n) - 500))
   if ((n > most)); then
-    log "idle: $n nodes need $((2 * n)) file descriptors in the signal node; the open-files limit is" \
+    log "idle: $n nodes need $n file descriptors in the signal node; the open-files limit is" \
       "$(ulimit -n) (raising it needs CAP_SYS_RESOURCE), so $most nodes"
     n=$most
   fi

@@ -58,36 +58,37 @@ import reactor.netty.tcp.SslProvider;
  * {@code TunnelLink}) does, speaking {@code openapi/signal.yaml} itself:
  *
  * <ol>
- *   <li>generates an EC P-256 identity key and says {@code hello} with its targets ({@code tcp:7})
- *       and an enrolment (a join token of kind {@code node}, the public JWK, a random DTLS
- *       fingerprint, a unique hostname), and waits for {@code welcome}, which must name a {@code
+ *   <li>opens its own HTTP/2 connection over TLS to the node's {@code tunnelUrl} (read once per
+ *       worker from {@code GET /signal/v1/health}, where each agent reads it at every connect),
+ *       with the agent's settings (256 KiB stream window, 32 MiB connection window, the
+ *       deployment's CA as the only trust anchor), and on it the signalling stream, {@code POST
+ *       /tunnel/v1/control};
+ *   <li>generates an EC P-256 identity key and says {@code hello} there with its targets ({@code
+ *       tcp:7}) and an enrolment (a join token of kind {@code node}, the public JWK, a random DTLS
+ *       fingerprint, a unique hostname), and waits for {@code welcome}, which must name the {@code
  *       tunnelUrl};
- *   <li>then (a second step, so that each connection's cost is measured on its own) opens its own
- *       HTTP/2 connection over TLS to that URL, with the agent's settings (256 KiB stream window,
- *       32 MiB connection window, the deployment's CA as the only trust anchor), and sends {@code
- *       GET /tunnel/v1/ping}, which must answer 204;
- *   <li>and then idles as an agent does: a {@code heartbeat} on its WebSocket and a ping on its
- *       tunnel every 20 s, spread evenly over all nodes.
+ *   <li>and then idles as an agent does: a {@code heartbeat} on its signalling stream and a {@code
+ *       GET /tunnel/v1/ping} on its connection every 20 s, spread evenly over all nodes.
  * </ol>
  *
  * <p>The signal node's heap after a full GC ({@code jcmd GC.run} twice, {@code GC.heap_info}), its
  * RSS and (with {@code -XX:NativeMemoryTracking}) its native memory are read before the first
- * connection, once every node holds its WebSocket, and once every node also holds its tunnel and
- * all have idled for {@code --hold}. A node needs two file descriptors in this driver and two in
- * the signal node; the script sizes {@code --count} to the open-files limit.
+ * connection and once every node is enrolled and all have idled for {@code --hold}. A node needs
+ * one file descriptor in this driver and one in the signal node; the script sizes {@code --count}
+ * to the open-files limit.
  *
  * <p>One JVM holds at most {@code --per-worker} (5,000) nodes: the coordinator (this class without
  * {@code --worker}) starts as many worker JVMs as needed, tells them when to go on through their
  * standard input, and reads their counts from their standard output.
  *
- * <p>Options ({@code --key=value}): {@code signal-url} (ws://127.0.0.1:PORT/signal/v1/agent),
- * {@code join-tokens} (comma-separated, used in turn), {@code signal-pid}, {@code ca-file}, {@code
- * tunnel-host} (dial this host instead of the one in {@code tunnelUrl}, keeping its port: the
- * certificate must name it), {@code count} (10000), {@code concurrency} (32, in all), {@code
- * sources} (8: 127.0.0.2 …), {@code time-limit} (600 s for each step), {@code hold} (70 s: longer
- * than the node's 60 s silence limit), {@code per-worker} (5000), {@code worker-xmx} (2g), {@code
- * signal-heap} (for the table's title, e.g. -Xmx2g), {@code results} (a file the Markdown table is
- * appended to).
+ * <p>Options ({@code --key=value}): {@code signal-url} (ws://127.0.0.1:PORT/signal/v1/agent: its
+ * health endpoint is asked for the tunnel URL), {@code join-tokens} (comma-separated, used in
+ * turn), {@code signal-pid}, {@code ca-file}, {@code tunnel-host} (dial this host instead of the
+ * one in {@code tunnelUrl}, keeping its port: the certificate must name it), {@code count} (10000),
+ * {@code concurrency} (32, in all), {@code sources} (8: 127.0.0.2 …), {@code time-limit} (600 s for
+ * each step), {@code hold} (70 s: longer than the node's 60 s silence limit), {@code per-worker}
+ * (5000), {@code worker-xmx} (2g), {@code signal-heap} (for the table's title, e.g. -Xmx2g), {@code
+ * results} (a file the Markdown table is appended to).
  */
 public final class IdleNodes {
 
@@ -155,8 +156,7 @@ public final class IdleNodes {
     int workers = Math.max(1, (count + perWorker - 1) / perWorker);
     String run = Long.toString(System.currentTimeMillis(), 36);
     System.out.printf(
-        "IDLE NODES: %d synthetic edge nodes in %d worker JVM(s), %d enrolments or tunnel opens in"
-            + " flight%n",
+        "IDLE NODES: %d synthetic edge nodes in %d worker JVM(s), %d enrolments in flight%n",
         count, workers, concurrency);
 
     JvmMemory before = JvmMemory.afterGc(signalPid);
@@ -171,7 +171,7 @@ public final class IdleNodes {
         started.add(startWorker(o, run, w, first, share, Math.max(1, concurrency / workers)));
         first += share;
       }
-      // Step 1: every node enrols and keeps its WebSocket.
+      // Step 1: every node connects, enrols on its signalling stream and keeps its connection.
       long t0 = System.nanoTime();
       for (WorkerProcess worker : started) {
         worker.tell("enrol");
@@ -179,14 +179,16 @@ public final class IdleNodes {
       long welcomed = 0;
       long refused = 0;
       long welcomeNanos = 0;
+      String tls = "";
       List<String> refusals = new ArrayList<>();
       for (WorkerProcess worker : started) {
         String[] r = worker.await("ENROLLED", timeLimit.plusMinutes(2));
         welcomed += Long.parseLong(r[0]);
         refused += Long.parseLong(r[1]);
         welcomeNanos += Long.parseLong(r[2]);
-        if (!r[3].isEmpty()) {
-          refusals.add(r[3]);
+        tls = tls.isEmpty() ? r[3] : tls;
+        if (!r[4].isEmpty()) {
+          refusals.add(r[4]);
         }
       }
       double enrolSeconds = (System.nanoTime() - t0) / 1e9;
@@ -199,40 +201,13 @@ public final class IdleNodes {
           refused,
           refusals,
           welcomed == 0 ? 0 : welcomeNanos / 1e6 / welcomed);
-      JvmMemory sockets = JvmMemory.afterGc(signalPid);
-      String nativeSockets = JvmMemory.nativeSummary(signalPid);
-      System.out.println("signal node with the WebSockets: " + sockets + "; " + nativeSockets);
-
-      // Step 2: every welcomed node opens its tunnel connection.
-      long t1 = System.nanoTime();
-      for (WorkerProcess worker : started) {
-        worker.tell("tunnels");
-      }
-      long up = 0;
-      long failed = 0;
-      String tls = "";
-      List<String> failures = new ArrayList<>();
-      for (WorkerProcess worker : started) {
-        String[] r = worker.await("TUNNELS", timeLimit.plusMinutes(2));
-        up += Long.parseLong(r[0]);
-        failed += Long.parseLong(r[1]);
-        tls = tls.isEmpty() ? r[2] : tls;
-        if (!r[3].isEmpty()) {
-          failures.add(r[3]);
-        }
-      }
-      double tunnelSeconds = (System.nanoTime() - t1) / 1e9;
-      System.out.printf(
-          "TUNNELS %d of %d up in %.1f s = %.0f/s (%s); %d failed %s%n",
-          up, welcomed, tunnelSeconds, up / tunnelSeconds, tls.replace('_', ' '), failed, failures);
-
-      // Step 3: idle, past the node's silence limit.
+      // Step 2: idle, past the node's silence limit.
       long cpu0 = cpuNanos(signalPid);
       long holdStart = System.nanoTime();
       Thread.sleep(hold.toMillis());
       long cpuHold = cpuNanos(signalPid) - cpu0;
       long holdNanos = System.nanoTime() - holdStart;
-      long socketsOpen = 0;
+      long streamsOpen = 0;
       long tunnelsOpen = 0;
       long heartbeats = 0;
       long pingsOk = 0;
@@ -240,7 +215,7 @@ public final class IdleNodes {
       for (WorkerProcess worker : started) {
         worker.tell("status");
         String[] r = worker.await("STATUS", Duration.ofSeconds(60));
-        socketsOpen += Long.parseLong(r[0]);
+        streamsOpen += Long.parseLong(r[0]);
         tunnelsOpen += Long.parseLong(r[1]);
         heartbeats += Long.parseLong(r[2]);
         pingsOk += Long.parseLong(r[3]);
@@ -249,25 +224,22 @@ public final class IdleNodes {
       JvmMemory after = JvmMemory.afterGc(signalPid);
       String nativeAfter = JvmMemory.nativeSummary(signalPid);
       System.out.println(
-          "signal node with the tunnels too, after the hold: " + after + "; " + nativeAfter);
+          "signal node with the nodes, after the hold: " + after + "; " + nativeAfter);
       System.out.printf(
-          "IDLE after %d s: %d WebSockets and %d tunnel connections still open; %d heartbeats, %d"
-              + " tunnel pings answered, %d failed; signal node CPU while idle %.1f %% of one core%n",
+          "IDLE after %d s: %d tunnel connections and %d signalling streams still open; %d"
+              + " heartbeats, %d tunnel pings answered, %d failed; signal node CPU while idle %.1f %%"
+              + " of one core%n",
           hold.toSeconds(),
-          socketsOpen,
           tunnelsOpen,
+          streamsOpen,
           heartbeats,
           pingsOk,
           pingsFailed,
           100.0 * cpuHold / holdNanos);
 
-      long wsHeap = sockets.heapUsedBytes() - before.heapUsedBytes();
-      long tunnelHeap = after.heapUsedBytes() - sockets.heapUsedBytes();
       long totalHeap = after.heapUsedBytes() - before.heapUsedBytes();
-      long wsRss = sockets.rssBytes() - before.rssBytes();
-      long tunnelRss = after.rssBytes() - sockets.rssBytes();
       long totalRss = after.rssBytes() - before.rssBytes();
-      long nodes = Math.min(socketsOpen, tunnelsOpen);
+      long nodes = Math.min(streamsOpen, tunnelsOpen);
       StringBuilder table = new StringBuilder();
       table.append(
           String.format(
@@ -281,35 +253,22 @@ public final class IdleNodes {
               JvmMemory.mib(before.heapUsedBytes()), JvmMemory.mib(before.rssBytes())));
       table.append(
           String.format(
-              "| enrolled, WebSocket each (heartbeats) | %d | %s | %s | %s | %s |%n",
-              welcomed,
-              JvmMemory.mib(sockets.heapUsedBytes()),
-              perNode(wsHeap, welcomed),
-              JvmMemory.mib(sockets.rssBytes()),
-              perNode(wsRss, welcomed)));
-      table.append(
-          String.format(
-              "| + HTTP/2 over TLS tunnel connection each (%d s idle, pinged every 20 s) | %d + %d"
-                  + " | %s | %s (%s in all) | %s | %s (%s in all) |%n",
+              "| enrolled, one HTTP/2 over TLS connection each, signalling on a stream of it (%d s"
+                  + " idle, heartbeat and ping every 20 s) | %d | %s | %s | %s | %s |%n",
               hold.toSeconds(),
-              socketsOpen,
               tunnelsOpen,
               JvmMemory.mib(after.heapUsedBytes()),
-              perNode(tunnelHeap, tunnelsOpen),
               perNode(totalHeap, nodes),
               JvmMemory.mib(after.rssBytes()),
-              perNode(tunnelRss, tunnelsOpen),
               perNode(totalRss, nodes)));
       table.append('\n');
       table.append(
           String.format(
-              "Enrolment %.0f/s (%d refused), tunnel connections %.0f/s (%d failed; %s); signal"
-                  + " node CPU while idle %.1f %% of one core. At this cost, 10,000 idle nodes"
-                  + " take ≈ %s of heap after GC on top of the node's own %s.%n",
+              "Connections and enrolments %.0f/s (%d refused; %s); signal node CPU while idle %.1f"
+                  + " %% of one core. At this cost, 10,000 idle nodes take ≈ %s of heap after GC on"
+                  + " top of the node's own %s.%n",
               welcomed / enrolSeconds,
               refused,
-              up / tunnelSeconds,
-              failed,
               tls.replace('_', ' '),
               100.0 * cpuHold / holdNanos,
               nodes == 0 ? "?" : JvmMemory.mib(totalHeap / nodes * 10_000),
@@ -318,8 +277,7 @@ public final class IdleNodes {
       if (!nativeBefore.startsWith("(no")) {
         table.append(
             String.format(
-                "Native memory: before %s; WebSockets %s; tunnels too %s.%n%n",
-                nativeBefore, nativeSockets, nativeAfter));
+                "Native memory: before %s; with the nodes %s.%n%n", nativeBefore, nativeAfter));
       }
       System.out.println();
       System.out.println(table);
@@ -331,7 +289,9 @@ public final class IdleNodes {
             StandardOpenOption.CREATE,
             StandardOpenOption.APPEND);
       }
-      return failed == 0 && refused == 0 && tunnelsOpen == up && socketsOpen == welcomed ? 0 : 1;
+      return refused == 0 && pingsFailed == 0 && tunnelsOpen == welcomed && streamsOpen == welcomed
+          ? 0
+          : 1;
     } finally {
       for (WorkerProcess worker : started) {
         worker.tell("exit");
@@ -405,20 +365,8 @@ public final class IdleNodes {
 
   // --- worker --------------------------------------------------------------------------------
 
-  /** One node: its WebSocket, its tunnel connection once opened. */
-  private static final class Node {
-    final int index;
-    final SignalSocket socket;
-    final URI tunnelUrl;
-    volatile HttpClient tunnel;
-    volatile Channel connection;
-
-    Node(int index, SignalSocket socket, URI tunnelUrl) {
-      this.index = index;
-      this.socket = socket;
-      this.tunnelUrl = tunnelUrl;
-    }
-  }
+  /** One node: its tunnel connection (a pool of one) and the signalling stream on it. */
+  private record Node(int index, HttpClient tunnel, SignalSocket socket) {}
 
   /** Plays {@code --count} nodes from {@code --first} on, on commands from its standard input. */
   private static final class Worker {
@@ -435,20 +383,12 @@ public final class IdleNodes {
     private final AtomicLong pingsFailed = new AtomicLong();
     private final AtomicReference<String> tls = new AtomicReference<>("");
     private final List<InetSocketAddress> sources = new ArrayList<>();
-    private final List<HttpClient> socketClients = new ArrayList<>();
-    private volatile boolean tunnelsUp;
 
     Worker(Map<String, String> o) {
       this.o = o;
       int sourceCount = Integer.parseInt(o.getOrDefault("sources", "8"));
       for (int s = 0; s < sourceCount; s++) {
-        InetSocketAddress source = new InetSocketAddress("127.0.0." + (2 + s), 0);
-        sources.add(source);
-        // No pool: an upgraded WebSocket keeps its connection for good.
-        socketClients.add(
-            HttpClient.newConnection()
-                .bindAddress(() -> source)
-                .responseTimeout(Duration.ofSeconds(30)));
+        sources.add(new InetSocketAddress("127.0.0." + (2 + s), 0));
       }
     }
 
@@ -471,7 +411,7 @@ public final class IdleNodes {
                   node.socket.send(new SignalMessage().type(MessageType.HEARTBEAT));
                   heartbeats.incrementAndGet();
                 }
-                if (tunnelsUp && node.tunnel != null) {
+                if (node.socket.isOpen()) {
                   ping(node)
                       .timeout(Duration.ofSeconds(15))
                       .subscribe(
@@ -492,7 +432,6 @@ public final class IdleNodes {
       while ((command = commands.readLine()) != null) {
         switch (command.trim()) {
           case "enrol" -> enrol();
-          case "tunnels" -> tunnels();
           case "status" ->
               out.printf(
                   "STATUS %d %d %d %d %d%n",
@@ -526,6 +465,15 @@ public final class IdleNodes {
       long deadline = start + timeLimit.toNanos();
       long lastReport = start;
       ECKeyGenerator generator = new ECKeyGenerator(Curve.P_256);
+      URI tunnelUrl = tunnelUrl(signal);
+      // One TLS context for all, as each agent builds one for itself: what is measured is the
+      // signal node's side.
+      SslProvider ssl =
+          SslProvider.builder()
+              .sslContext(
+                  Http2SslContextSpec.forClient()
+                      .configure(b -> b.trustManager(new File(o.get("ca-file")))))
+              .build();
       for (int i = first; i < first + count && System.nanoTime() < deadline; i++) {
         if (!acquire(inFlight, deadline)) {
           break;
@@ -548,7 +496,7 @@ public final class IdleNodes {
                         .dtlsFingerprint(fingerprint())
                         .hostname("bench-node-" + run + "-" + i)
                         .version("bench"));
-        enrolOne(i, socketClients.get(i % socketClients.size()), signal, hello, inFlight);
+        enrolOne(i, tunnelClient(i, tunnelUrl, ssl), hello, inFlight);
         long now = System.nanoTime();
         if (now - lastReport > 10_000_000_000L) {
           lastReport = now;
@@ -561,8 +509,12 @@ public final class IdleNodes {
       inFlight.release(concurrency);
       String why = refusals.toString().replace(' ', '_');
       out.printf(
-          "ENROLLED %d %d %d %s%n",
-          nodes.size(), refused.get(), welcomeNanos.get(), refusals.isEmpty() ? "" : why);
+          "ENROLLED %d %d %d %s %s%n",
+          nodes.size(),
+          refused.get(),
+          welcomeNanos.get(),
+          tls.get().replace(' ', '_'),
+          refusals.isEmpty() ? "" : why);
     }
 
     private static boolean acquire(Semaphore semaphore, long deadline) throws InterruptedException {
@@ -574,8 +526,55 @@ public final class IdleNodes {
       return true;
     }
 
-    private void enrolOne(
-        int index, HttpClient client, URI signal, SignalMessage hello, Semaphore inFlight) {
+    /** The tunnel URL the signal node's health names (the host replaced by --tunnel-host). */
+    private URI tunnelUrl(URI signal) {
+      String base = signal.toString().replaceFirst("/signal/v1/agent$", "");
+      String health = base.replaceFirst("^ws", "http") + "/signal/v1/health";
+      String url =
+          SignalCodec.decodeHealth(
+                  HttpClient.create()
+                      .get()
+                      .uri(health)
+                      .responseContent()
+                      .aggregate()
+                      .asString()
+                      .block(Duration.ofSeconds(30)))
+              .getTunnelUrl();
+      if (url == null) {
+        throw new IllegalStateException(health + " names no tunnelUrl: are tunnels on?");
+      }
+      URI tunnel = URI.create(url);
+      String host = o.get("tunnel-host");
+      return host == null || host.isBlank()
+          ? tunnel
+          : URI.create(tunnel.getScheme() + "://" + host + ":" + tunnel.getPort());
+    }
+
+    /** Node {@code index}'s tunnel connection: a pool of one, as the agent's TunnelLink has. */
+    private HttpClient tunnelClient(int index, URI url, SslProvider ssl) {
+      InetSocketAddress source = sources.get(index % sources.size());
+      ConnectionProvider pool =
+          ConnectionProvider.builder("tunnel-" + index)
+              .maxConnections(1)
+              .pendingAcquireMaxCount(-1)
+              .pendingAcquireTimeout(Duration.ofSeconds(30))
+              .build();
+      return HttpClient.create(pool)
+          .baseUrl(url.toString())
+          .bindAddress(() -> source)
+          .protocol(HttpProtocol.H2)
+          .secure(ssl)
+          .http2Settings(
+              settings ->
+                  settings
+                      .initialWindowSize(TunnelWire.STREAM_WINDOW)
+                      .pingAckTimeout(Duration.ofSeconds(15)))
+          // On an HTTP/2 client this is called with the connection itself (no parent).
+          .doOnConnected(
+              c -> connected(c.channel().parent() != null ? c.channel().parent() : c.channel()));
+    }
+
+    private void enrolOne(int index, HttpClient client, SignalMessage hello, Semaphore inFlight) {
       long t0 = System.nanoTime();
       AtomicInteger settled = new AtomicInteger();
       Runnable release =
@@ -584,7 +583,7 @@ public final class IdleNodes {
               inFlight.release();
             }
           };
-      SignalSocket.connect(client, signal)
+      SignalSocket.overStream(client, TunnelWire.CONTROL_PATH)
           .timeout(Duration.ofSeconds(30))
           .subscribe(
               socket -> {
@@ -599,7 +598,7 @@ public final class IdleNodes {
                               return;
                             }
                             welcomeNanos.addAndGet(System.nanoTime() - t0);
-                            nodes.add(new Node(index, socket, URI.create(message.getTunnelUrl())));
+                            nodes.add(new Node(index, client, socket));
                             release.run();
                           }
                         },
@@ -630,93 +629,6 @@ public final class IdleNodes {
       }
     }
 
-    private void tunnels() throws Exception {
-      int concurrency = Integer.parseInt(o.getOrDefault("concurrency", "32"));
-      Duration timeLimit = Duration.parse("PT" + o.getOrDefault("time-limit", "600s"));
-      String host = o.get("tunnel-host");
-      // One TLS context for all, as each agent builds one for itself: what is measured is the
-      // signal node's side.
-      SslProvider ssl =
-          SslProvider.builder()
-              .sslContext(
-                  Http2SslContextSpec.forClient()
-                      .configure(b -> b.trustManager(new File(o.get("ca-file")))))
-              .build();
-      Semaphore inFlight = new Semaphore(concurrency);
-      long deadline = System.nanoTime() + timeLimit.toNanos();
-      AtomicInteger up = new AtomicInteger();
-      AtomicInteger failed = new AtomicInteger();
-      Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
-      long start = System.nanoTime();
-      long lastReport = start;
-      for (Node node : nodes) {
-        if (!acquire(inFlight, deadline)) {
-          break;
-        }
-        URI url = node.tunnelUrl;
-        if (host != null && !host.isBlank()) {
-          url = URI.create(url.getScheme() + "://" + host + ":" + url.getPort());
-        }
-        InetSocketAddress source = sources.get(node.index % sources.size());
-        // A pool of one connection per node, as the agent's TunnelLink has: that is the tunnel.
-        ConnectionProvider pool =
-            ConnectionProvider.builder("tunnel-" + node.index)
-                .maxConnections(1)
-                .pendingAcquireMaxCount(-1)
-                .pendingAcquireTimeout(Duration.ofSeconds(30))
-                .build();
-        node.tunnel =
-            HttpClient.create(pool)
-                .baseUrl(url.toString())
-                .bindAddress(() -> source)
-                .protocol(HttpProtocol.H2)
-                .secure(ssl)
-                .http2Settings(
-                    settings ->
-                        settings
-                            .initialWindowSize(TunnelWire.STREAM_WINDOW)
-                            .pingAckTimeout(Duration.ofSeconds(15)))
-                // On an HTTP/2 client this is called with the connection itself (no parent).
-                .doOnConnected(
-                    c ->
-                        connected(
-                            node,
-                            c.channel().parent() != null ? c.channel().parent() : c.channel()));
-        ping(node)
-            .timeout(Duration.ofSeconds(30))
-            .subscribe(
-                ok -> {},
-                error -> {
-                  failed.incrementAndGet();
-                  String key = String.valueOf(error);
-                  key = key.length() > 80 ? key.substring(0, 80) : key;
-                  if (failures.size() < 10 || failures.containsKey(key)) {
-                    failures.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
-                  }
-                  inFlight.release();
-                },
-                () -> {
-                  up.incrementAndGet();
-                  inFlight.release();
-                });
-        long now = System.nanoTime();
-        if (now - lastReport > 10_000_000_000L) {
-          lastReport = now;
-          out.printf(
-              "  %.0f s: %d tunnels up, %d failed%n", (now - start) / 1e9, up.get(), failed.get());
-        }
-      }
-      inFlight.tryAcquire(concurrency, 60, TimeUnit.SECONDS);
-      inFlight.release(concurrency);
-      tunnelsUp = true;
-      out.printf(
-          "TUNNELS %d %d %s %s%n",
-          up.get(),
-          failed.get(),
-          tls.get().replace(' ', '_'),
-          failures.isEmpty() ? "" : failures.toString().replace(' ', '_'));
-    }
-
     /** Completes empty when the tunnel endpoint answered 204. */
     private static Mono<Void> ping(Node node) {
       return node.tunnel
@@ -730,11 +642,10 @@ public final class IdleNodes {
                           new IllegalStateException("ping answered " + response.status())));
     }
 
-    private void connected(Node node, Channel connection) {
+    private void connected(Channel connection) {
       if (connection == null || connection.attr(WINDOW_OPENED).setIfAbsent(Boolean.TRUE) != null) {
         return;
       }
-      node.connection = connection;
       tunnelConnections.add(connection);
       connection.closeFuture().addListener(f -> tunnelConnections.remove(connection));
       // The agent widens its connection window once (TunnelLink.openConnectionWindow).
