@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.io.IOException;
 import java.net.URI;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,6 +29,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
 import reactor.core.publisher.Sinks;
 import reactor.netty.Connection;
+import reactor.netty.channel.AbortedException;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.util.context.Context;
 
@@ -98,6 +100,10 @@ final class ControlStreamSession extends AbstractWebSocketSession<HttpServerRequ
   @Override
   public Flux<WebSocketMessage> receive() {
     return ControlFraming.decode(getDelegate().receive(), MAX_MESSAGE)
+        // The connection went (a cut, a killed agent): a lost socket, not an internal error.
+        .onErrorMap(
+            AbortedException.class,
+            aborted -> new IOException("connection lost: " + aborted.getMessage(), aborted))
         .<WebSocketMessage>handle(
             (frame, sink) -> {
               if (frame instanceof TextWebSocketFrame || frame instanceof BinaryWebSocketFrame) {
