@@ -174,12 +174,23 @@ final class AgentConnection {
             url ->
                 Mono.fromCallable(
                         () -> new TunnelLink(URI.create(url), streamTargets, config.caFile()))
-                    .subscribeOn(Schedulers.boundedElastic()))
-        .flatMap(
-            link -> {
-              tunnel = link;
-              return link.signalling();
-            })
+                    .subscribeOn(Schedulers.boundedElastic())
+                    .flatMap(
+                        link -> {
+                          tunnel = link;
+                          return link.signalling();
+                        })
+                    // Say which endpoint: the tunnel's is another port, maybe another address.
+                    .onErrorMap(
+                        error ->
+                            new IOException(
+                                "its tunnel endpoint "
+                                    + url
+                                    + ": "
+                                    + (error.getMessage() == null
+                                        ? error.toString()
+                                        : error.getMessage()),
+                                error)))
         .switchIfEmpty(Mono.defer(() -> SignalSocket.connect(http, config.agentEndpoint())));
   }
 

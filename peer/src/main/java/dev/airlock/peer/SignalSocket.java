@@ -16,6 +16,8 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
+import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -92,28 +94,17 @@ public final class SignalSocket {
             .protocols(SignalCodec.SUBPROTOCOL)
             .maxFramePayloadLength(MAX_MESSAGE)
             .build();
-    return Mono.create(
-        sink -> {
-          SignalSocket socket = new SignalSocket();
-          client
-              .websocket(spec)
-              .uri(uri)
-              .handle(
-                  (in, out) -> {
-                    in.withConnection(connection -> socket.connection = connection);
-                    sink.success(socket);
-                    return socket.run(in, out);
-                  })
-              .then()
-              .subscribe(
-                  done -> {},
-                  error -> {
-                    sink.error(error);
-                    socket.ended(error);
-                  },
-                  () -> socket.ended(null));
-          sink.onCancel(socket::abort);
-        });
+    return open(
+        (socket, opened) ->
+            client
+                .websocket(spec)
+                .uri(uri)
+                .handle(
+                    (in, out) -> {
+                      in.withConnection(connection -> socket.connection = connection);
+                      opened.run();
+                      return socket.run(in, out);
+                    }));
   }
 
   /**
@@ -124,30 +115,42 @@ public final class SignalSocket {
    * The caller sets the timeout.
    */
   public static Mono<SignalSocket> overStream(HttpClient client, String path) {
+    return open(
+        (socket, opened) ->
+            client
+                // The body is this socket's queue, which can be sent once: never resend it.
+                .disableRetry(true)
+                .post()
+                .uri(path)
+                .send((request, out) -> out.send(socket.streamBody()))
+                .responseConnection(
+                    (response, connection) -> {
+                      if (response.status().code() != 200) {
+                        return Mono.error(
+                            new IllegalStateException(
+                                "the tunnel endpoint answered "
+                                    + response.status()
+                                    + " to the signalling stream"));
+                      }
+                      socket.connection = connection;
+                      opened.run();
+                      return ControlFraming.decode(connection.inbound().receive(), MAX_MESSAGE)
+                          .doOnNext(socket::receivedOnStream)
+                          .then();
+                    }));
+  }
+
+  /**
+   * Runs a new socket on what {@code transport} returns for it, which calls its second argument
+   * once the socket is open: the result completes with the socket then, or fails if the transport
+   * does first. The socket ends when the transport does.
+   */
+  private static Mono<SignalSocket> open(
+      BiFunction<SignalSocket, Runnable, Publisher<?>> transport) {
     return Mono.create(
         sink -> {
           SignalSocket socket = new SignalSocket();
-          client
-              // The body is this socket's queue, which can be sent once: never resend the request.
-              .disableRetry(true)
-              .post()
-              .uri(path)
-              .send((request, out) -> out.send(socket.streamBody()))
-              .responseConnection(
-                  (response, connection) -> {
-                    if (response.status().code() != 200) {
-                      return Mono.error(
-                          new IllegalStateException(
-                              "the tunnel endpoint answered "
-                                  + response.status()
-                                  + " to the signalling stream"));
-                    }
-                    socket.connection = connection;
-                    sink.success(socket);
-                    return ControlFraming.decode(connection.inbound().receive(), MAX_MESSAGE)
-                        .doOnNext(socket::receivedOnStream)
-                        .then();
-                  })
+          Flux.from(transport.apply(socket, () -> sink.success(socket)))
               .then()
               .subscribe(
                   done -> {},
