@@ -50,6 +50,8 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
+import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufFlux;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.resources.ConnectionProvider;
 
@@ -601,6 +603,22 @@ class SignalNodeTest {
     assertThat(platformAgent(desk.id).getOnline()).isTrue();
     assertThat(control.close(1000, "agent stopping").block(CALL).code()).isEqualTo(1000);
     await().atMost(Duration.ofSeconds(5)).until(() -> !platformAgent(desk.id).getOnline());
+  }
+
+  @Test
+  void aCloseWithoutACodeOnASignallingStreamIsAnsweredWithANormalClose() {
+    // Kind 8 (close), length 0: no code, which a WebSocket close may also lack.
+    byte[] answer =
+        reactor.netty.http.client.HttpClient.create(ConnectionProvider.newConnection())
+            .baseUrl(signal.getBean(TunnelServer.class).publicUrl())
+            .protocol(HttpProtocol.H2C)
+            .post()
+            .uri(TunnelWire.CONTROL_PATH)
+            .send(ByteBufFlux.fromInbound(Mono.just(new byte[] {8, 0, 0, 0, 0})))
+            .responseSingle((response, body) -> body.asByteArray())
+            .block(CALL);
+    // Close, length 2, code 1000: not 1011, an internal error.
+    assertThat(answer).containsExactly(8, 0, 0, 0, 2, 0x03, 0xE8);
   }
 
   @Test

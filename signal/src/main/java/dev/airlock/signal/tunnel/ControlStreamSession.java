@@ -117,7 +117,12 @@ final class ControlStreamSession extends AbstractWebSocketSession<HttpServerRequ
                 return;
               }
               if (frame instanceof CloseWebSocketFrame close) {
-                peerClose.tryEmitValue(new CloseStatus(close.statusCode(), close.reasonText()));
+                int code = close.statusCode();
+                // No code, or one no close may carry: as WebSocket reports a close without one.
+                peerClose.tryEmitValue(
+                    code < 1000 || code > 4999
+                        ? CloseStatus.NO_STATUS_CODE
+                        : new CloseStatus(code, close.reasonText()));
               }
               frame.release();
             })
