@@ -8,6 +8,7 @@ import dev.airlock.contract.harness.ContractPlatform;
 import dev.airlock.contract.harness.Pki;
 import dev.airlock.contract.harness.TestNetwork;
 import dev.airlock.contract.harness.ValidatingProxy;
+import dev.airlock.protocol.CloseCodes;
 import dev.airlock.sdk.AirlockClient;
 import dev.airlock.sdk.AirlockProblemException;
 import dev.airlock.sdk.model.Agent;
@@ -19,6 +20,7 @@ import dev.airlock.sdk.model.RoleCreate;
 import dev.airlock.sdk.model.Rule;
 import dev.airlock.sdk.model.TunnelTarget;
 import dev.airlock.sdk.model.Verb;
+import dev.airlock.sdk.tunnel.TunnelException;
 import dev.airlock.sdk.tunnel.TunnelStream;
 import dev.airlock.testkit.ManagedProcess;
 import dev.airlock.testkit.PlatformProcess;
@@ -428,26 +430,30 @@ class TunnelContractTest {
     assertThat(ending.reason()).contains("tunnel");
     result.get(30, TimeUnit.SECONDS);
 
-    // The node went offline with its connection; its agent dials again and it comes back.
-    Instant back = Instant.now().plusSeconds(30);
-    while (!nodeOnline() && Instant.now().isBefore(back)) {
-      Thread.sleep(200);
-    }
-    assertThat(nodeOnline()).as("the node is back online").isTrue();
-    // The next stream works.
+    // The node went offline with its connection (its signalling rode on it) and its agent dials
+    // again. Until it is back a new stream is refused as a user sees it: "agent offline" from the
+    // platform (409, try again later), or, while the platform has not yet heard of the departure,
+    // "not connected to this node" from the signal node (4404). Then the next stream works.
     byte[] payload = "after the cut".getBytes(StandardCharsets.UTF_8);
-    assertThat(echo(payload)).isEqualTo(payload);
+    Instant back = Instant.now().plusSeconds(30);
+    byte[] echoed = null;
+    while (echoed == null) {
+      try {
+        echoed = echo(alice.tunnel(NODE, "tcp:" + ECHO_PORT, null).block(CALL), payload);
+      } catch (AirlockProblemException offline) {
+        assertThat(offline.status()).as("%s", offline).isEqualTo(409);
+      } catch (TunnelException notHere) {
+        assertThat(notHere.closeCode()).as("%s", notHere).isEqualTo(CloseCodes.AGENT_NOT_HERE);
+      }
+      assertThat(echoed != null || Instant.now().isBefore(back))
+          .as("the node is back within 30 s")
+          .isTrue();
+      if (echoed == null) {
+        Thread.sleep(200);
+      }
+    }
+    assertThat(echoed).isEqualTo(payload);
     assertThat(tunnelPath.accepted()).isGreaterThan(connections);
-  }
-
-  private boolean nodeOnline() {
-    return alice
-        .agents()
-        .listAgents(AgentKind.NODE, null, null, null, null)
-        .block(CALL)
-        .getItems()
-        .stream()
-        .anyMatch(agent -> agent.getName().equals(NODE) && Boolean.TRUE.equals(agent.getOnline()));
   }
 
   /** The far ends of the edge namespace's established TCP connections to the cluster's side. */
@@ -469,7 +475,11 @@ class TunnelContractTest {
 
   /** Sends {@code payload} through a new stream to the edge's echo service and reads it back. */
   private byte[] echo(byte[] payload) {
-    TunnelStream stream = alice.tunnel(NODE, "tcp:" + ECHO_PORT, null).block(CALL);
+    return echo(alice.tunnel(NODE, "tcp:" + ECHO_PORT, null).block(CALL), payload);
+  }
+
+  /** Sends {@code payload} through {@code stream} and reads it back. */
+  private static byte[] echo(TunnelStream stream, byte[] payload) {
     try {
       var back =
           stream
