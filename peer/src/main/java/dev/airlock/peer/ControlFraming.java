@@ -1,6 +1,8 @@
 package dev.airlock.peer;
 
 import dev.airlock.protocol.ProtocolException;
+import dev.airlock.protocol.RelayFrame;
+import dev.airlock.protocol.SignalCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
@@ -39,6 +41,9 @@ public final class ControlFraming {
   static final byte CLOSE = 8;
 
   static final int HEADER = 5;
+
+  /** The largest message either side accepts: a text message's limit or a relay frame's. */
+  public static final int MAX_MESSAGE = Math.max(SignalCodec.MAX_TEXT_FRAME, RelayFrame.MAX_FRAME);
 
   private ControlFraming() {}
 

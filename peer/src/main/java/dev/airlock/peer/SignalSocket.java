@@ -64,8 +64,6 @@ public final class SignalSocket {
 
   private static final Duration CLOSE_GRACE = Duration.ofSeconds(3);
 
-  private static final int MAX_MESSAGE = Math.max(SignalCodec.MAX_TEXT_FRAME, RelayFrame.MAX_FRAME);
-
   private final Sinks.Many<SignalMessage> messages = Sinks.many().unicast().onBackpressureBuffer();
   private final Sinks.Many<RelayFrame> relayFrames = Sinks.many().unicast().onBackpressureBuffer();
   private final Sinks.Many<WebSocketFrame> outbound = Sinks.many().unicast().onBackpressureBuffer();
@@ -92,7 +90,7 @@ public final class SignalSocket {
     WebsocketClientSpec spec =
         WebsocketClientSpec.builder()
             .protocols(SignalCodec.SUBPROTOCOL)
-            .maxFramePayloadLength(MAX_MESSAGE)
+            .maxFramePayloadLength(ControlFraming.MAX_MESSAGE)
             .build();
     return open(
         (socket, opened) ->
@@ -134,7 +132,8 @@ public final class SignalSocket {
                       }
                       socket.connection = connection;
                       opened.run();
-                      return ControlFraming.decode(connection.inbound().receive(), MAX_MESSAGE)
+                      return ControlFraming.decode(
+                              connection.inbound().receive(), ControlFraming.MAX_MESSAGE)
                           .doOnNext(socket::receivedOnStream)
                           .then();
                     }));

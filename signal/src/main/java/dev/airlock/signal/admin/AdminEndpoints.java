@@ -47,7 +47,6 @@ public class AdminEndpoints implements SignalAdminApi {
   private final SessionRegistry sessions;
   private final LiveSockets sockets;
   private final PlatformLink platform;
-
   private final TunnelServer tunnel;
 
   public AdminEndpoints(

@@ -1,7 +1,6 @@
 package dev.airlock.signal.tunnel;
 
 import dev.airlock.peer.ControlFraming;
-import dev.airlock.protocol.RelayFrame;
 import dev.airlock.protocol.SignalCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -45,7 +44,6 @@ import reactor.util.context.Context;
 final class ControlStreamSession extends AbstractWebSocketSession<HttpServerRequest> {
 
   private static final AtomicLong IDS = new AtomicLong();
-  private static final int MAX_MESSAGE = Math.max(SignalCodec.MAX_TEXT_FRAME, RelayFrame.MAX_FRAME);
 
   private final Sinks.One<Flux<ByteBuf>> outgoing = Sinks.one();
   private final Sinks.One<CloseStatus> closing = Sinks.one();
@@ -73,9 +71,14 @@ final class ControlStreamSession extends AbstractWebSocketSession<HttpServerRequ
             Map.of(),
             "[" + id + "] "),
         buffers);
+    this.connection = connectionOf(request);
+  }
+
+  /** The HTTP/2 connection {@code request}'s stream is on. */
+  static Channel connectionOf(HttpServerRequest request) {
     Channel[] parent = {null};
     request.withConnection(stream -> parent[0] = stream.channel().parent());
-    this.connection = parent[0];
+    return parent[0];
   }
 
   /** The HTTP/2 connection this stream is on. */
@@ -99,7 +102,7 @@ final class ControlStreamSession extends AbstractWebSocketSession<HttpServerRequ
 
   @Override
   public Flux<WebSocketMessage> receive() {
-    return ControlFraming.decode(getDelegate().receive(), MAX_MESSAGE)
+    return ControlFraming.decode(getDelegate().receive(), ControlFraming.MAX_MESSAGE)
         // The connection went (a cut, a killed agent): a lost socket, not an internal error.
         .onErrorMap(
             AbortedException.class,

@@ -132,12 +132,11 @@ public class TunnelServer implements SmartLifecycle {
   }
 
   private Publisher<Void> stream(HttpServerRequest request, HttpServerResponse response) {
-    Channel[] connection = {null};
-    request.withConnection(c -> connection[0] = c.channel().parent());
+    Channel connection = ControlStreamSession.connectionOf(request);
     TunnelStream stream =
         tickets.redeem(
             request.requestHeaders().get(TunnelWire.TICKET_HEADER),
-            waiting -> onItsAgentsConnection(waiting, connection[0]));
+            waiting -> onItsAgentsConnection(waiting, connection));
     if (stream == null) {
       return response
           .status(HttpResponseStatus.NOT_FOUND)
